@@ -1,0 +1,57 @@
+/**
+ * The one crypto interface. protocol/ (CapTP session keys, handoff
+ * certificates) and netlayers/ (Noise, UDP) take a `CryptoProvider` and never
+ * import a backend. Two backends implement it: crypto/native.ts (node:crypto,
+ * the default) and crypto/noble.ts (@noble, portable, the reference). Both
+ * pass the same vectors (tests/crypto/).
+ *
+ * Everything is synchronous: both backends are, and an await per primitive
+ * costs more than the primitive itself.
+ */
+export interface KeyPair {
+  /** 32-byte secret (an Ed25519 seed, or an X25519 scalar). */
+  readonly secretKey: Uint8Array;
+  /** 32-byte public key. */
+  readonly publicKey: Uint8Array;
+}
+
+export type HashName = "sha256" | "blake2s" | "blake2b";
+
+export interface CryptoProvider {
+  readonly name: string;
+  randomBytes(length: number): Uint8Array;
+  hash(name: HashName, data: Uint8Array): Uint8Array;
+  hmac(name: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;
+  readonly x25519: {
+    generateKeyPair(): KeyPair;
+    publicKey(secretKey: Uint8Array): Uint8Array;
+    /** Throws on an all-zero result (a low-order peer key). */
+    sharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  };
+  readonly ed25519: {
+    generateKeyPair(): KeyPair;
+    publicKey(secretKey: Uint8Array): Uint8Array;
+    sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array;
+    verify(
+      publicKey: Uint8Array,
+      message: Uint8Array,
+      signature: Uint8Array,
+    ): boolean;
+  };
+  /** ChaCha20-Poly1305 (RFC 8439): 32-byte key, 12-byte nonce, 16-byte tag. */
+  readonly aead: {
+    seal(
+      key: Uint8Array,
+      nonce: Uint8Array,
+      plaintext: Uint8Array,
+      ad: Uint8Array,
+    ): Uint8Array;
+    /** Returns null when the tag does not verify. */
+    open(
+      key: Uint8Array,
+      nonce: Uint8Array,
+      ciphertext: Uint8Array,
+      ad: Uint8Array,
+    ): Uint8Array | null;
+  };
+}
