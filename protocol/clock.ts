@@ -1,7 +1,7 @@
 /**
  * Time, injected. protocol/ never reads a real clock or sets a real timer;
  * runtime/ passes `systemClock`-like implementations in and tests pass a
- * `ManualClock` (runtime/manual_clock.ts) that only moves when told.
+ * `ManualClock` (protocol/manual_clock.ts) that only moves when told.
  */
 export interface Clock {
   /** Milliseconds on a monotonic scale. */

@@ -15,7 +15,11 @@ export interface KeyPair {
   readonly publicKey: Uint8Array;
 }
 
-export type HashName = "sha256" | "blake2s" | "blake2b";
+/**
+ * "sha512" exists for the Ed25519 seed -> X25519 secret conversion
+ * (protocol/ed25519_to_x25519.ts); Noise here uses the other three.
+ */
+export type HashName = "sha256" | "sha512" | "blake2s" | "blake2b";
 
 export interface CryptoProvider {
   readonly name: string;

@@ -1,0 +1,40 @@
+/**
+ * Boundary checks shared by the crypto backends: every key, nonce and
+ * signature is checked for type and length before it reaches a primitive, so
+ * a caller mistake surfaces as a TypeError or RangeError naming the argument
+ * instead of an opaque failure deep inside OpenSSL or @noble.
+ */
+
+/** Throws unless `value` is a Uint8Array (of `length` bytes when given). */
+export function checkBytes(
+  name: string,
+  value: unknown,
+  length?: number,
+): Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw new TypeError(`Expected "${name}" to be a Uint8Array`);
+  }
+  if (length !== undefined && value.length !== length) {
+    throw new RangeError(
+      `Expected "${name}" to be ${length} bytes, got "${value.length}"`,
+    );
+  }
+  return value;
+}
+
+/** True when every byte is zero, in time independent of the contents. */
+export function isAllZero(bytes: Uint8Array): boolean {
+  let acc = 0;
+  for (let i = 0; i < bytes.length; i++) acc |= bytes[i];
+  return acc === 0;
+}
+
+/** Rejects the all-zero X25519 output a low-order peer key produces. */
+export function checkSharedSecret(shared: Uint8Array): Uint8Array {
+  if (isAllZero(shared)) {
+    throw new RangeError(
+      "X25519 shared secret is all zero (low-order public key)",
+    );
+  }
+  return shared;
+}

@@ -1,0 +1,201 @@
+/**
+ * The shared half of every connection: framing, decoding and the event
+ * lifecycle, so that each netlayer only moves bytes.
+ *
+ * CapTP draft, "Netlayers"; shared/ocapn-notes.md, "tcp-testing-only":
+ * stream transports need a frame boundary (bare Syrup or `<len>:`), and a
+ * message that does not decode must reach the session as an error event so
+ * it can send op:abort, never as an unhandled rejection.
+ *
+ * Lifecycle (three states):
+ *   open    -> sends are written; input is decoded and delivered
+ *   closing -> entered by close(), by a decode error, or by the transport
+ *              ending; sends are dropped, input is discarded
+ *   closed  -> the transport released its resources; `close` event fired
+ * Invariants: the `close` event fires exactly once and last; `closed` never
+ * rejects; no event is delivered after `close`; a decode error is followed
+ * by exactly one `error` event and then by closing.
+ */
+
+import { SyrupStreamDecoder } from "../protocol/syrup/stream.ts";
+import type { Framing } from "../protocol/syrup/stream.ts";
+import { frameEncoded } from "../protocol/syrup/stream.ts";
+import {
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_LENGTH,
+} from "../protocol/syrup/decode.ts";
+import type { SyrupValue } from "../protocol/syrup/value.ts";
+import type { Connection, ConnectionEvents, FramingOptions } from "./types.ts";
+
+export type { Framing };
+
+export interface FramedConnectionOptions extends FramingOptions {
+  transport: string;
+  outbound: boolean;
+  /** How messages are delimited on the wire (default "bare"). */
+  framing?: Framing;
+}
+
+type Backlogged =
+  | { kind: "message"; value: SyrupValue }
+  | { kind: "error"; error: Error };
+
+type State = "open" | "closing" | "closed";
+
+/**
+ * Base of every netlayer connection. Subclasses call `receive` with each
+ * chunk read and `transportEnded` when the transport stops, and implement
+ * `transmit` (write one frame whole) and `shutdown` (flush, tell the peer,
+ * release; must not reject).
+ */
+export abstract class FramedConnection implements Connection {
+  readonly transport: string;
+  readonly outbound: boolean;
+  readonly framing: Framing;
+  readonly maxLength: number;
+  readonly closed: Promise<void>;
+  #resolveClosed!: () => void;
+  #decoder: SyrupStreamDecoder;
+  #events: ConnectionEvents | undefined;
+  #backlog: Backlogged[] = [];
+  #state: State = "open";
+  #reason: Error | undefined;
+
+  constructor(options: FramedConnectionOptions) {
+    this.transport = options.transport;
+    this.outbound = options.outbound;
+    this.framing = options.framing ?? "bare";
+    this.maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
+    this.#decoder = new SyrupStreamDecoder({
+      framing: this.framing,
+      maxLength: this.maxLength,
+      maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+    });
+    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  get isClosed(): boolean {
+    return this.#state !== "open";
+  }
+
+  attach(events: ConnectionEvents): void {
+    if (this.#events) throw new TypeError("Connection is already attached");
+    this.#events = events;
+    const backlog = this.#backlog;
+    this.#backlog = [];
+    for (const item of backlog) {
+      if (this.#state === "closed") break;
+      if (item.kind === "message") this.#emitMessage(item.value);
+      else this.#emitError(item.error);
+    }
+    if (this.#state === "closed") this.#emitClose();
+  }
+
+  send(message: Uint8Array): void {
+    if (!(message instanceof Uint8Array)) {
+      throw new TypeError("Message must be a Uint8Array");
+    }
+    if (message.length > this.maxLength) {
+      throw new RangeError(
+        `Message of ${message.length} bytes exceeds maxLength ${this.maxLength}`,
+      );
+    }
+    if (this.#state !== "open") return;
+    this.transmit(frameEncoded(message, this.framing));
+  }
+
+  close(reason?: Error): Promise<void> {
+    if (this.#state === "open") {
+      this.#state = "closing";
+      this.#reason = reason;
+      this.#runShutdown();
+    }
+    return this.closed;
+  }
+
+  /** Feed bytes read from the transport. Never throws. */
+  protected receive(chunk: Uint8Array): void {
+    if (this.#state !== "open") return;
+    let values: SyrupValue[];
+    try {
+      values = this.#decoder.push(chunk);
+    } catch (error) {
+      const failure = error instanceof Error
+        ? error
+        : new SyntaxError(`Undecodable input: ${String(error)}`);
+      this.#emitError(failure);
+      this.close(failure);
+      return;
+    }
+    for (const value of values) {
+      if (this.#state !== "open") return;
+      this.#emitMessage(value);
+    }
+  }
+
+  /** The transport ended by itself (end of input, reset, severed). Never throws. */
+  protected transportEnded(reason?: Error): void {
+    this.close(reason);
+  }
+
+  /** Write one frame whole, after every frame written before it. */
+  protected abstract transmit(frame: Uint8Array): void;
+
+  /** Flush, tell the peer, release every resource. Must not reject. */
+  protected abstract shutdown(): Promise<void>;
+
+  async #runShutdown(): Promise<void> {
+    try {
+      await this.shutdown();
+    } catch {
+      // shutdown() must not reject; a transport that does is already gone.
+    }
+    this.#state = "closed";
+    this.#emitClose();
+    this.#resolveClosed();
+  }
+
+  #emitMessage(value: SyrupValue): void {
+    const events = this.#events;
+    if (!events) {
+      this.#backlog.push({ kind: "message", value });
+      return;
+    }
+    try {
+      events.message(value);
+    } catch (error) {
+      this.#handlerFailed(error);
+    }
+  }
+
+  #emitError(error: Error): void {
+    const events = this.#events;
+    if (!events) {
+      this.#backlog.push({ kind: "error", error });
+      return;
+    }
+    try {
+      events.error(error);
+    } catch (thrown) {
+      this.#handlerFailed(thrown);
+    }
+  }
+
+  #closeEmitted = false;
+  #emitClose(): void {
+    const events = this.#events;
+    if (!events || this.#closeEmitted) return;
+    this.#closeEmitted = true;
+    try {
+      events.close(this.#reason);
+    } catch {
+      // Nothing is left to report to: the connection is gone.
+    }
+  }
+
+  #handlerFailed(error: unknown): void {
+    this.close(
+      error instanceof Error ? error : new Error(`Handler threw ${error}`),
+    );
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * Peer-authenticated handshakes for OCapN's encrypted netlayer. A peer's
+ * identity is an Ed25519 key (its locator designator, protocol/base32.ts);
+ * the X25519 form of that key is its Noise static key
+ * (protocol/ed25519_to_x25519.ts). The dialer uses
+ * Noise_IK_25519_ChaChaPoly_BLAKE2s when the locator names the responder's
+ * key (one round trip) and Noise_XX_25519_ChaChaPoly_BLAKE2s when not.
+ *
+ * Whoever sends its static key also sends its Ed25519 public key as that
+ * message's (encrypted) payload, and the receiver checks the two are the
+ * same key: the converted static alone cannot name the Ed25519 key, whose
+ * sign bit the conversion drops.
+ *
+ * Initiations start with one byte naming the pattern, so a responder can
+ * serve both (this byte is covered by the cookie macs, not by Noise; a
+ * flipped byte only makes the handshake fail).
+ */
+import type { CryptoProvider, KeyPair } from "../../protocol/crypto.ts";
+import {
+  ed25519PublicToX25519,
+  ed25519SeedToX25519,
+} from "../../protocol/ed25519_to_x25519.ts";
+import { NoiseError } from "./errors.ts";
+import { HandshakeState } from "./handshake.ts";
+import { NoiseTransport, type TransportOptions } from "./transport.ts";
+
+export const IK_PROTOCOL = "Noise_IK_25519_ChaChaPoly_BLAKE2s";
+export const XX_PROTOCOL = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
+export const KIND_IK = 1;
+export const KIND_XX = 2;
+const EMPTY = new Uint8Array(0);
+
+/** An Ed25519 identity with its X25519 form, derived once. */
+export interface NoiseIdentity {
+  readonly ed25519: KeyPair;
+  readonly x25519: KeyPair;
+}
+
+export function noiseIdentity(
+  crypto: CryptoProvider,
+  ed25519: KeyPair,
+): NoiseIdentity {
+  const secretKey = ed25519SeedToX25519(crypto, ed25519.secretKey);
+  return {
+    ed25519,
+    x25519: { secretKey, publicKey: crypto.x25519.publicKey(secretKey) },
+  };
+}
+
+export interface Established {
+  readonly transport: NoiseTransport;
+  /** The peer's Ed25519 public key, checked against its Noise static key. */
+  readonly remoteIdentity: Uint8Array;
+}
+
+export interface PeerHandshakeOptions {
+  readonly identity: NoiseIdentity;
+  /** Bound into the handshake hash; both sides must agree. */
+  readonly prologue?: Uint8Array;
+  readonly transport?: TransportOptions;
+}
+
+export interface InitiatorOptions extends PeerHandshakeOptions {
+  /** The responder's Ed25519 key, when the locator names it: selects IK. */
+  readonly remoteIdentity?: Uint8Array;
+}
+
+function checkIdentity(
+  claimed: Uint8Array,
+  remoteStatic: Uint8Array | undefined,
+): Uint8Array {
+  if (claimed.length !== 32 || remoteStatic === undefined) {
+    throw new NoiseError("identity-mismatch", "Peer sent no identity key");
+  }
+  let converted: Uint8Array;
+  try {
+    converted = ed25519PublicToX25519(claimed);
+  } catch {
+    throw new NoiseError("identity-mismatch", "Peer identity is not a key");
+  }
+  let diff = 0;
+  for (let i = 0; i < 32; i++) diff |= converted[i] ^ remoteStatic[i];
+  if (diff !== 0) {
+    throw new NoiseError(
+      "identity-mismatch",
+      "Peer static key does not match its identity",
+    );
+  }
+  return claimed.slice();
+}
+
+export class PeerInitiator {
+  readonly kind: number;
+  #hs: HandshakeState;
+  #options: InitiatorOptions;
+
+  constructor(crypto: CryptoProvider, options: InitiatorOptions) {
+    this.#options = options;
+    const { identity, remoteIdentity, prologue } = options;
+    this.kind = remoteIdentity ? KIND_IK : KIND_XX;
+    this.#hs = new HandshakeState(
+      crypto,
+      remoteIdentity ? IK_PROTOCOL : XX_PROTOCOL,
+      {
+        initiator: true,
+        prologue,
+        s: identity.x25519,
+        rs: remoteIdentity ? ed25519PublicToX25519(remoteIdentity) : undefined,
+      },
+    );
+  }
+
+  /** Stage 1: the initiation (kind byte, then Noise message 1). */
+  start(): Uint8Array {
+    const payload = this.kind === KIND_IK
+      ? this.#options.identity.ed25519.publicKey
+      : EMPTY;
+    const noise = this.#hs.writeMessage(payload);
+    const out = new Uint8Array(1 + noise.length);
+    out[0] = this.kind;
+    out.set(noise, 1);
+    return out;
+  }
+
+  /**
+   * Stage 2: the responder's message 2. Returns the established session and,
+   * for XX, message 3 to send.
+   */
+  receive(
+    message: Uint8Array,
+  ): { reply?: Uint8Array; established: Established } {
+    try {
+      const payload = this.#hs.readMessage(message);
+      let remoteIdentity = this.#options.remoteIdentity;
+      let reply: Uint8Array | undefined;
+      if (this.kind === KIND_XX) {
+        remoteIdentity = checkIdentity(payload, this.#hs.remoteStatic);
+        reply = this.#hs.writeMessage(this.#options.identity.ed25519.publicKey);
+      }
+      return {
+        reply,
+        established: {
+          transport: new NoiseTransport(
+            this.#hs.split(),
+            this.#options.transport,
+          ),
+          remoteIdentity: remoteIdentity!.slice(),
+        },
+      };
+    } catch (error) {
+      this.#hs.destroy();
+      throw error;
+    }
+  }
+
+  destroy(): void {
+    this.#hs.destroy();
+  }
+}
+
+export class PeerResponder {
+  #crypto: CryptoProvider;
+  #options: PeerHandshakeOptions;
+  #hs: HandshakeState | null = null;
+
+  constructor(crypto: CryptoProvider, options: PeerHandshakeOptions) {
+    this.#crypto = crypto;
+    this.#options = options;
+  }
+
+  /**
+   * Stage 1: an initiation (already past the cookie check). IK establishes
+   * at once; XX returns message 2 and waits for `finish`.
+   */
+  receive(
+    message: Uint8Array,
+  ): { reply: Uint8Array; established?: Established } {
+    const kind = message[0];
+    if (this.#hs !== null || (kind !== KIND_IK && kind !== KIND_XX)) {
+      throw new NoiseError("unexpected-message", `Initiation kind "${kind}"`);
+    }
+    const hs = new HandshakeState(
+      this.#crypto,
+      kind === KIND_IK ? IK_PROTOCOL : XX_PROTOCOL,
+      {
+        initiator: false,
+        prologue: this.#options.prologue,
+        s: this.#options.identity.x25519,
+      },
+    );
+    this.#hs = hs;
+    try {
+      const payload = hs.readMessage(message.subarray(1));
+      if (kind === KIND_XX) {
+        return {
+          reply: hs.writeMessage(this.#options.identity.ed25519.publicKey),
+        };
+      }
+      const remoteIdentity = checkIdentity(payload, hs.remoteStatic);
+      const reply = hs.writeMessage(EMPTY);
+      return { reply, established: this.#establish(remoteIdentity) };
+    } catch (error) {
+      hs.destroy();
+      throw error;
+    }
+  }
+
+  /** Stage 2 (XX only): message 3, carrying the initiator's identity. */
+  finish(message: Uint8Array): Established {
+    const hs = this.#hs;
+    if (hs === null || hs.complete || hs.ourTurn) {
+      throw new NoiseError("unexpected-message", "Not expecting message 3");
+    }
+    try {
+      const payload = hs.readMessage(message);
+      return this.#establish(checkIdentity(payload, hs.remoteStatic));
+    } catch (error) {
+      hs.destroy();
+      throw error;
+    }
+  }
+
+  destroy(): void {
+    this.#hs?.destroy();
+  }
+
+  #establish(remoteIdentity: Uint8Array): Established {
+    return {
+      transport: new NoiseTransport(this.#hs!.split(), this.#options.transport),
+      remoteIdentity,
+    };
+  }
+}

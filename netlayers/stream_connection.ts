@@ -1,0 +1,136 @@
+/**
+ * A FramedConnection over a byte stream (a TCP socket, or anything shaped
+ * like Deno.Conn): one read loop, one ordered write queue, graceful close.
+ *
+ * shared/ocapn-notes.md, "tcp-testing-only": each message goes out in one
+ * write of one buffer (a short write is continued, never interleaved), and
+ * input is parsed as a stream. Closing half-closes first and drains input
+ * until the peer closes: closing a socket with unread input makes the kernel
+ * send a reset, and the official test suite's op_abort test fails on a reset
+ * (suite_notes.md, "op_abort").
+ */
+
+import { FramedConnection } from "./base.ts";
+import type { FramedConnectionOptions } from "./base.ts";
+import { ConnectionClosedError } from "./errors.ts";
+
+/** The part of Deno.Conn a stream connection uses. */
+export interface ByteDuplex {
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+  closeWrite(): Promise<void>;
+  close(): void;
+}
+
+export interface StreamConnectionOptions extends FramedConnectionOptions {
+  /** How long a closing side waits for the peer's end of input before cutting (default 2000 ms). */
+  lingerMs?: number;
+  /** Size of the read buffer (default 64 KiB). */
+  readBufferSize?: number;
+}
+
+export class StreamConnection extends FramedConnection {
+  readonly #duplex: ByteDuplex;
+  readonly #lingerMs: number;
+  readonly #queue: Uint8Array[] = [];
+  #flushing: Promise<void> | undefined;
+  #writeFailed = false;
+  readonly #reading: Promise<void>;
+  #released = false;
+
+  constructor(duplex: ByteDuplex, options: StreamConnectionOptions) {
+    super(options);
+    this.#duplex = duplex;
+    this.#lingerMs = options.lingerMs ?? 2000;
+    this.#reading = this.#readLoop(options.readBufferSize ?? 64 * 1024);
+  }
+
+  protected transmit(frame: Uint8Array): void {
+    if (this.#writeFailed) return;
+    this.#queue.push(frame);
+    this.#flushing ??= this.#flush();
+  }
+
+  protected async shutdown(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const linger = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#lingerMs);
+    });
+    const graceful = (async () => {
+      if (this.#flushing) await this.#flushing;
+      try {
+        await this.#duplex.closeWrite();
+      } catch {
+        // Already reset or closed by the peer: nothing left to tell it.
+      }
+      await this.#reading;
+    })();
+    await Promise.race([graceful, linger]);
+    clearTimeout(timer);
+    // Releasing makes a write or read still pending (a peer that neither
+    // reads nor closes) fail at once, so `graceful` settles.
+    this.#release();
+    await graceful;
+  }
+
+  async #readLoop(size: number): Promise<void> {
+    const buffer = new Uint8Array(size);
+    let reason: Error | undefined;
+    for (;;) {
+      let n: number | null;
+      try {
+        n = await this.#duplex.read(buffer);
+      } catch (error) {
+        if (!this.isClosed) {
+          reason = new ConnectionClosedError("Connection broke while reading", {
+            cause: error,
+          });
+        }
+        break;
+      }
+      if (n === null) {
+        if (!this.isClosed) {
+          reason = new ConnectionClosedError("Peer closed the connection");
+        }
+        break;
+      }
+      // Once closing, input is read only to reach the peer's end and is dropped.
+      this.receive(buffer.subarray(0, n));
+    }
+    if (!this.isClosed) this.transportEnded(reason);
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const frame = this.#queue.shift()!;
+        let offset = 0;
+        while (offset < frame.length) {
+          offset += await this.#duplex.write(frame.subarray(offset));
+        }
+      }
+    } catch (error) {
+      this.#writeFailed = true;
+      this.#queue.length = 0;
+      if (!this.isClosed) {
+        this.transportEnded(
+          new ConnectionClosedError("Connection broke while writing", {
+            cause: error,
+          }),
+        );
+      }
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    try {
+      this.#duplex.close();
+    } catch {
+      // Already closed by the runtime.
+    }
+  }
+}

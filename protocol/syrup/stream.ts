@@ -1,0 +1,272 @@
+/**
+ * Streaming Syrup decoder and frame encoder for byte-stream netlayers.
+ *
+ * shared/ocapn-notes.md, "Netlayers": tcp-testing-only peers either send
+ * bare concatenated Syrup records (the stored test suite) or prefix each with
+ * `<len>:` (a netstring without the trailing comma; newer suite work, Endo).
+ * Reads split and join records arbitrarily, so this buffers input and hands
+ * back every record completed so far.
+ *
+ * Cost stays linear in the input however it is chunked: a record that is
+ * not complete is scanned token by token once, resuming where the scan
+ * stopped, and fully decoded only when its last byte is in; a netstring
+ * payload is not looked at until its declared length has arrived.
+ */
+
+import type { SyrupValue } from "./value.ts";
+import {
+  decode,
+  decodeAt,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_LENGTH,
+  isTruncation,
+} from "./decode.ts";
+import { encode } from "./encode.ts";
+
+export type Framing = "bare" | "netstring";
+
+export interface StreamDecoderOptions {
+  /** How records are delimited on the wire (default "bare"). */
+  framing?: Framing;
+  /** Bounds both any one length inside a record and a whole record or frame (default 16 MiB). */
+  maxLength?: number;
+  /** Deepest nesting inside one record (default 128). */
+  maxDepth?: number;
+  /** Most digits in one integer (default 1024). */
+  maxIntegerDigits?: number;
+}
+
+const INITIAL_CAPACITY = 4096;
+
+/**
+ * Turns a byte stream into Syrup records.
+ *
+ * After the first SyntaxError the stream cannot be resynchronised, so every
+ * later push throws the same error; the caller should drop the connection.
+ */
+export class SyrupStreamDecoder {
+  readonly framing: Framing;
+  readonly #maxLength: number;
+  readonly #maxDepth: number;
+  readonly #decodeOptions: {
+    maxLength: number;
+    maxDepth: number;
+    maxIntegerDigits?: number;
+  };
+  #buf = new Uint8Array(0);
+  /** Unread bytes are `#buf[#start, #end)`; the current record starts at #start. */
+  #start = 0;
+  #end = 0;
+  /** Bare framing: bytes of the current record scanned so far, and the open containers there. */
+  #scanned = 0;
+  #depth = 0;
+  /** Netstring framing: the payload length once the prefix is read, else -1. */
+  #frameLength = -1;
+  #frameStart = 0;
+  #failure: SyntaxError | undefined;
+
+  constructor(options: StreamDecoderOptions = {}) {
+    const framing = options.framing ?? "bare";
+    if (framing !== "bare" && framing !== "netstring") {
+      throw new TypeError(`Unknown framing "${framing}"`);
+    }
+    this.framing = framing;
+    this.#maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
+    this.#maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.#decodeOptions = {
+      maxLength: this.#maxLength,
+      maxDepth: this.#maxDepth,
+      maxIntegerDigits: options.maxIntegerDigits,
+    };
+  }
+
+  /** Bytes received but not yet part of a returned record. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  /**
+   * Adds `chunk` and returns every record it completes, in order.
+   * @throws {SyntaxError} on malformed input, with the offset inside the record
+   */
+  push(chunk: Uint8Array): SyrupValue[] {
+    if (this.#failure) throw this.#failure;
+    this.#append(chunk);
+    const out: SyrupValue[] = [];
+    try {
+      if (this.framing === "bare") this.#drainBare(out);
+      else this.#drainNetstring(out);
+    } catch (error) {
+      if (error instanceof SyntaxError) this.#failure = error;
+      throw error;
+    }
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+    }
+    return out;
+  }
+
+  #append(chunk: Uint8Array): void {
+    if (this.#end + chunk.length > this.#buf.length) {
+      const unread = this.#end - this.#start;
+      const needed = unread + chunk.length;
+      if (needed <= this.#buf.length) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+      } else {
+        let capacity = Math.max(this.#buf.length, INITIAL_CAPACITY);
+        while (capacity < needed) capacity *= 2;
+        const next = new Uint8Array(capacity);
+        next.set(this.#buf.subarray(this.#start, this.#end));
+        this.#buf = next;
+      }
+      if (this.#frameLength >= 0) this.#frameStart -= this.#start;
+      this.#start = 0;
+      this.#end = unread;
+    }
+    this.#buf.set(chunk, this.#end);
+    this.#end += chunk.length;
+  }
+
+  #drainBare(out: SyrupValue[]): void {
+    while (this.#start < this.#end) {
+      if (this.#scanned === 0) {
+        // Fast path: try the whole record in one pass; only a record that is
+        // still arriving falls back to the resumable scan.
+        try {
+          const view = this.#buf.subarray(this.#start, this.#end);
+          const { value, end } = decodeAt(view, 0, this.#decodeOptions);
+          out.push(value);
+          this.#start += end;
+          continue;
+        } catch (error) {
+          if (!isTruncation(error)) throw error;
+        }
+      }
+      const recordEnd = this.#scan();
+      if (recordEnd < 0) {
+        if (this.#end - this.#start > this.#maxLength) {
+          throw new SyntaxError(
+            `Record longer than maxLength ${this.#maxLength} at byte 0`,
+          );
+        }
+        return;
+      }
+      out.push(
+        decode(
+          this.#buf.subarray(this.#start, this.#start + recordEnd),
+          this.#decodeOptions,
+        ),
+      );
+      this.#start += recordEnd;
+      this.#scanned = 0;
+      this.#depth = 0;
+    }
+  }
+
+  /**
+   * Advances over whole tokens of the current record. Returns the record's
+   * length once its last token is in, else -1 (more bytes needed). It only
+   * finds boundaries; the decoder judges the bytes, so a token the scan does
+   * not understand ends the record early and decode() reports it.
+   */
+  #scan(): number {
+    const buf = this.#buf;
+    const base = this.#start;
+    const available = this.#end - base;
+    let at = this.#scanned;
+    while (at < available) {
+      const b = buf[base + at];
+      let next: number;
+      if (b >= 0x30 && b <= 0x39) {
+        let p = at;
+        let n = 0;
+        while (
+          p < available && buf[base + p] >= 0x30 && buf[base + p] <= 0x39
+        ) {
+          n = n * 10 + buf[base + p] - 0x30;
+          p++;
+        }
+        if (p >= available) break;
+        const t = buf[base + p];
+        if (t === 0x2b || t === 0x2d) next = p + 1;
+        else if (t === 0x3a || t === 0x22 || t === 0x27) {
+          if (n > this.#maxLength) return p + 1;
+          next = p + 1 + n;
+          if (next > available) break;
+        } else return p + 1;
+      } else if (b === 0x74 || b === 0x66) next = at + 1;
+      else if (b === 0x44 || b === 0x46) {
+        next = at + (b === 0x44 ? 9 : 5);
+        if (next > available) break;
+      } else if (b === 0x5b || b === 0x7b || b === 0x3c || b === 0x23) {
+        this.#depth++;
+        if (this.#depth > this.#maxDepth) return at + 1;
+        next = at + 1;
+      } else if (b === 0x5d || b === 0x7d || b === 0x3e || b === 0x24) {
+        if (this.#depth === 0) return at + 1;
+        this.#depth--;
+        next = at + 1;
+      } else return at + 1;
+      at = next;
+      if (this.#depth === 0) return at;
+    }
+    this.#scanned = at;
+    return -1;
+  }
+
+  #drainNetstring(out: SyrupValue[]): void {
+    const buf = this.#buf;
+    while (this.#start < this.#end) {
+      if (this.#frameLength < 0) {
+        const maxDigits = String(this.#maxLength).length;
+        let p = this.#start;
+        let n = 0;
+        while (p < this.#end && buf[p] >= 0x30 && buf[p] <= 0x39) {
+          if (p > this.#start && buf[this.#start] === 0x30) {
+            throw new SyntaxError("Leading zero in a frame length at byte 0");
+          }
+          n = n * 10 + buf[p] - 0x30;
+          p++;
+          if (p - this.#start > maxDigits || n > this.#maxLength) {
+            throw new SyntaxError(
+              `Frame longer than maxLength ${this.#maxLength} at byte 0`,
+            );
+          }
+        }
+        if (p >= this.#end) return;
+        if (buf[p] !== 0x3a || p === this.#start) {
+          throw new SyntaxError(
+            `Expected a frame length and ":" at byte ${p - this.#start}`,
+          );
+        }
+        this.#frameLength = n;
+        this.#frameStart = p + 1;
+      }
+      const frameEnd = this.#frameStart + this.#frameLength;
+      if (frameEnd > this.#end) return;
+      out.push(
+        decode(buf.subarray(this.#frameStart, frameEnd), this.#decodeOptions),
+      );
+      this.#start = frameEnd;
+      this.#frameLength = -1;
+    }
+  }
+}
+
+/** One record ready for a single write: `value` encoded, behind `<len>:` for netstring framing. */
+export function encodeFrame(value: SyrupValue, framing: Framing): Uint8Array {
+  return frameEncoded(encode(value), framing);
+}
+
+/** Frames bytes that are already one encoded Syrup record. */
+export function frameEncoded(syrup: Uint8Array, framing: Framing): Uint8Array {
+  if (framing === "bare") return syrup;
+  if (framing !== "netstring") {
+    throw new TypeError(`Unknown framing "${framing}"`);
+  }
+  const prefix = new TextEncoder().encode(`${syrup.length}:`);
+  const frame = new Uint8Array(prefix.length + syrup.length);
+  frame.set(prefix);
+  frame.set(syrup, prefix.length);
+  return frame;
+}

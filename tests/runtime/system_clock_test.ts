@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { SystemClock } from "../../runtime/mod.ts";
+
+Deno.test("SystemClock fires a scheduled callback once its time has come", async () => {
+  const clock = new SystemClock();
+  const at = clock.now() + 5;
+  const fired = Promise.withResolvers<number>();
+  clock.schedule(at, () => fired.resolve(clock.now()));
+  assert.equal(clock.pending, 1);
+  assert.ok((await fired.promise) >= at);
+  assert.equal(clock.pending, 0);
+  clock.close();
+});
+
+Deno.test("SystemClock cancel and close() leave no timer behind", () => {
+  const clock = new SystemClock();
+  let fired = 0;
+  const cancel = clock.schedule(clock.now() + 60_000, () => fired++);
+  clock.schedule(clock.now() + 60_000, () => fired++);
+  assert.equal(clock.pending, 2);
+  cancel();
+  cancel();
+  assert.equal(clock.pending, 1);
+  clock.close();
+  clock.close();
+  assert.equal(clock.pending, 0);
+  clock.schedule(clock.now(), () => fired++);
+  assert.equal(clock.pending, 0);
+  assert.equal(fired, 0);
+});
