@@ -1,0 +1,72 @@
+/**
+ * The vat runtime as the CapTP engine's host (protocol/captp/host.ts).
+ *
+ * Why it exists: protocol/ never imports runtime/, so the engine asks
+ * through `CapTPHost` and this adapter answers with real references. The one
+ * decision made here is how an op:deliver's argument list reaches an object:
+ * when the target is a methods object and the first argument is a selector
+ * (a symbol), that selector names the method; otherwise the whole list is
+ * the arguments of a call (the suite's greeter and car factory are called
+ * with no selector). A promise target waits for what it resolves to, so
+ * the choice is made against the real object.
+ */
+import type {
+  CapTPHost,
+  RemoteHandler,
+  RemotePromiseKit,
+} from "../protocol/captp/host.ts";
+import { deliver, deliverOnly } from "./e.ts";
+import { makeRemotePromise } from "./promise.ts";
+import { LocalReference, makeRemotePresence } from "./refs.ts";
+
+/** Splits wire arguments into (method, args) for `target`. */
+function dispatch(
+  target: unknown,
+  args: unknown[],
+): [string | undefined, unknown[]] {
+  if (
+    LocalReference.is(target) &&
+    typeof LocalReference.behaviour(target) !== "function" &&
+    typeof args[0] === "symbol"
+  ) {
+    const name = Symbol.keyFor(args[0]);
+    if (name !== undefined) return [name, args.slice(1)];
+  }
+  return [undefined, args];
+}
+
+export const captpHost: CapTPHost = {
+  deliver(target, args) {
+    if (target instanceof Promise && !LocalReference.is(target)) {
+      // Pipelined to one of our answers: decide once it has resolved.
+      return target.then((resolved) => {
+        const [method, rest] = dispatch(resolved, args);
+        return deliver(resolved, method, rest);
+      });
+    }
+    const [method, rest] = dispatch(target, args);
+    return deliver(target, method, rest);
+  },
+  deliverOnly(target, args) {
+    if (target instanceof Promise) {
+      target.then((resolved) => {
+        const [method, rest] = dispatch(resolved, args);
+        deliverOnly(resolved, method, rest);
+      }, () => {});
+      return;
+    }
+    const [method, rest] = dispatch(target, args);
+    deliverOnly(target, method, rest);
+  },
+  makeRemotePresence(handler: RemoteHandler): object {
+    return makeRemotePresence(handler);
+  },
+  makeRemotePromise(handler: RemoteHandler): RemotePromiseKit {
+    return makeRemotePromise(handler);
+  },
+  classify(value) {
+    if (LocalReference.is(value)) return "reference";
+    if (value instanceof Promise) return "promise";
+    return undefined;
+  },
+};
