@@ -20,7 +20,7 @@ async function withNodes(
   makeNetlayer: (name: string) => Netlayer,
   body: (alice: OCapNNode, bob: OCapNNode) => Promise<void>,
 ) {
-  const alice = new OCapNNode({ vat: undefined });
+  const alice = new OCapNNode();
   const bob = new OCapNNode();
   alice.listen(makeNetlayer("alice"));
   bob.listen(makeNetlayer("bob"));

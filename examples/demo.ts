@@ -1,0 +1,69 @@
+/**
+ * Two vats in two processes over `tcp-testing-only`.
+ *
+ *   deno task demo          (or: deno run -A examples/demo.ts)
+ *
+ * This process starts a second one (`--serve`), which publishes a car
+ * factory and prints its sturdyref URI. This process enlivens the URI,
+ * asks the factory for a car and, without waiting for the car to exist,
+ * asks the car to drive: the second message is pipelined on the answer to
+ * the first, so both go out before either answer comes back.
+ */
+import { parseArgs } from "node:util";
+import { E } from "../runtime/e.ts";
+import { OCapNNode } from "../runtime/node.ts";
+import { TcpTestingNetlayer } from "../netlayers/tcp_testing.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { serve: { type: "boolean", default: false } },
+});
+
+if (values.serve) {
+  const node = new OCapNNode();
+  node.listen(TcpTestingNetlayer.listen({ designator: "carol" }));
+  let made = 0;
+  const factory = node.vat.makeFar("CarFactory", {
+    makeCar(color: string, model: string) {
+      made++;
+      console.error(`[server] making car #${made}: a ${color} ${model}`);
+      return node.vat.makeFar("Car", {
+        drive: () => `Vroom! I am a ${color} ${model} car!`,
+      });
+    },
+  });
+  console.log(node.publishUri(factory));
+  Deno.addSignalListener("SIGTERM", async () => {
+    await node.close("demo over");
+    Deno.exit(0);
+  });
+} else {
+  const server = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(import.meta.url).pathname, "--serve"],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = server.stdout.pipeThrough(new TextDecoderStream()).values();
+  const first = await lines.next();
+  const uri = String(first.value ?? "").trim();
+  console.log(`[client] server published ${uri}`);
+
+  const node = new OCapNNode();
+  node.listen(TcpTestingNetlayer.listen({ designator: "bob" }));
+  try {
+    const factory = await node.enliven(uri);
+    console.log("[client] enlivened the sturdyref: a live reference");
+    const car = E(factory).makeCar("red", "zoomracer");
+    const answer = await E(car).drive();
+    console.log(`[client] pipelined makeCar -> drive answered: ${answer}`);
+    const session = node.sessions[0];
+    console.log(
+      `[client] tables after the call: ${JSON.stringify(session.stats())}`,
+    );
+  } finally {
+    await node.close("demo over");
+    server.kill("SIGTERM");
+    await server.status;
+    await lines.return?.();
+  }
+}
