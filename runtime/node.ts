@@ -26,6 +26,8 @@ import {
   SessionDirectory,
 } from "../protocol/captp/directory.ts";
 import type { DialectName } from "../protocol/captp/_wire.ts";
+import { GiftTable } from "../protocol/captp/gifts.ts";
+import { HandoffRoles } from "../protocol/captp/handoff_roles.ts";
 import type { Connection, Netlayer } from "../netlayers/types.ts";
 import { defaultCrypto } from "../crypto/mod.ts";
 import { captpHost } from "./captp_host.ts";
@@ -42,6 +44,8 @@ export interface NodeOptions {
   duplicatePolicy?: DuplicatePolicy;
   maxMessageBytes?: number;
   handshakeTimeoutMs?: number;
+  /** Third-party handoff deadlines (see protocol/captp/gifts.ts). */
+  handoff?: { depositMs?: number; withdrawMs?: number; handoffMs?: number };
 }
 
 export class OCapNNode {
@@ -62,10 +66,28 @@ export class OCapNNode {
     if (options.clock === undefined) this.#ownClock = new SystemClock();
     this.#clock = options.clock ?? this.#ownClock!;
     this.registry = new Registry({ clock: this.#clock });
+    const randomBytes = (n: number) => this.#crypto.randomBytes(n);
+    const gifts = new GiftTable({
+      registry: this.registry,
+      clock: this.#clock,
+      crypto: this.#crypto,
+      findSession: (id) => this.directory.findById(id),
+      depositMs: options.handoff?.depositMs,
+      withdrawMs: options.handoff?.withdrawMs,
+    });
     this.directory = new SessionDirectory({
-      randomBytes: (n) => this.#crypto.randomBytes(n),
+      randomBytes,
       duplicatePolicy: options.duplicatePolicy,
       dial: (peer) => this.#dial(peer),
+      gifts,
+    });
+    this.directory.handoffs = new HandoffRoles({
+      directory: this.directory,
+      host: captpHost,
+      registry: this.registry,
+      clock: this.#clock,
+      randomBytes,
+      handoffMs: options.handoff?.handoffMs,
     });
   }
 

@@ -6,6 +6,7 @@
  * other patterns are here so every published vector can be replayed.
  * Only DH 25519 and cipher ChaChaPoly exist; the hash is a parameter.
  */
+import { concatBytes } from "../../protocol/bytes.ts";
 import type { CryptoProvider, KeyPair } from "../../protocol/crypto.ts";
 import { NoiseError } from "./errors.ts";
 import { type CipherState, SymmetricState } from "./symmetric.ts";
@@ -169,7 +170,7 @@ export class HandshakeState {
     }
     parts.push(this.#ss.encryptAndHash(payload));
     this.#index++;
-    return concatAll(parts);
+    return concatBytes(parts);
   }
 
   /** Returns the payload; throws NoiseError on any bad byte. */
@@ -264,16 +265,4 @@ export class HandshakeState {
     }
     return value;
   }
-}
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -4,6 +4,7 @@
  * handshake pattern (handshake.ts) and the transport (transport.ts) is built
  * from these; the primitives come from the injected CryptoProvider.
  */
+import { concatBytes } from "../../protocol/bytes.ts";
 import type { CryptoProvider, HashName } from "../../protocol/crypto.ts";
 import { NoiseError } from "./errors.ts";
 
@@ -130,13 +131,6 @@ export class CipherState {
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
 export class SymmetricState {
   readonly cipher: CipherState;
   #crypto: CryptoProvider;
@@ -169,10 +163,10 @@ export class SymmetricState {
     const { hmac } = this.#crypto;
     const temp = hmac(this.#hash, chainingKey, ikm);
     const out1 = hmac(this.#hash, temp, ONE);
-    const out2 = hmac(this.#hash, temp, concat(out1, Uint8Array.of(2)));
+    const out2 = hmac(this.#hash, temp, concatBytes([out1, Uint8Array.of(2)]));
     const outs = [out1, out2];
     if (count === 3) {
-      outs.push(hmac(this.#hash, temp, concat(out2, Uint8Array.of(3))));
+      outs.push(hmac(this.#hash, temp, concatBytes([out2, Uint8Array.of(3)])));
     }
     temp.fill(0);
     return outs;
@@ -188,7 +182,7 @@ export class SymmetricState {
   }
 
   mixHash(data: Uint8Array): void {
-    this.#h = this.#crypto.hash(this.#hash, concat(this.#h, data));
+    this.#h = this.#crypto.hash(this.#hash, concatBytes([this.#h, data]));
   }
 
   mixKeyAndHash(ikm: Uint8Array): void {

@@ -5,9 +5,9 @@
  *
  * Why it exists: `fetch` is how a sturdyref becomes a live reference, and
  * `deposit-gift` / `withdraw-gift` are the exporter's half of third-party
- * handoffs. Handoffs come in a later issue: the two methods call a
- * `GiftExchange` when one is installed and break with NotImplementedError
- * otherwise, so that issue plugs in here without touching the engine.
+ * handoffs: the two methods call the vat's `GiftExchange` (gifts.ts) with
+ * the session they arrived on, and break with NotImplementedError when the
+ * vat has none.
  */
 
 import { NotImplementedError, UnknownSwissNumberError } from "./errors.ts";
@@ -76,10 +76,14 @@ function randomSwiss(random: (n: number) => Uint8Array): Uint8Array {
   return out;
 }
 
-/** The exporter's half of handoffs; installed by the handoff issue. */
+/**
+ * The exporter's half of handoffs (gifts.ts). `session` is the CapTP
+ * session the message arrived on: the gifter-exporter session for a
+ * deposit, the receiver-exporter session for a withdraw.
+ */
 export interface GiftExchange {
-  depositGift(giftId: unknown, ref: unknown): void;
-  withdrawGift(signedReceive: unknown): Promise<unknown>;
+  depositGift(giftId: unknown, ref: unknown, session?: object): void;
+  withdrawGift(signedReceive: unknown, session?: object): Promise<unknown>;
 }
 
 const FETCH = Symbol.for("fetch");
@@ -92,7 +96,7 @@ const WITHDRAW_GIFT = Symbol.for("withdraw-gift");
  */
 export function deliverToBootstrap(
   args: unknown[],
-  options: { swiss: SwissTable; gifts?: GiftExchange },
+  options: { swiss: SwissTable; gifts?: GiftExchange; session?: object },
 ): Promise<unknown> {
   const [method, ...rest] = args;
   if (method === FETCH) {
@@ -105,13 +109,17 @@ export function deliverToBootstrap(
     if (options.gifts === undefined) {
       return Promise.reject(new NotImplementedError("deposit-gift"));
     }
-    options.gifts.depositGift(rest[0], rest[1]);
+    try {
+      options.gifts.depositGift(rest[0], rest[1], options.session);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return Promise.resolve(undefined);
   }
   if (method === WITHDRAW_GIFT) {
     return options.gifts === undefined
       ? Promise.reject(new NotImplementedError("withdraw-gift"))
-      : options.gifts.withdrawGift(rest[0]);
+      : options.gifts.withdrawGift(rest[0], options.session);
   }
   return Promise.reject(
     new TypeError("The bootstrap object has no such method"),

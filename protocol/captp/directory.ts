@@ -17,6 +17,22 @@ import {
 import type { CapTPSession } from "./session.ts";
 import { type GiftExchange, SwissTable } from "./bootstrap.ts";
 import { compareBytes } from "./keys.ts";
+import type { SyrupRecord, SyrupValue } from "../syrup/value.ts";
+
+/**
+ * Third-party handoffs as the engine sees them (handoff_roles.ts): a
+ * reference of another session becomes a signed give, and a signed give
+ * that arrives becomes a promise for a direct reference.
+ */
+export interface HandoffSeam {
+  encodeForeign(session: CapTPSession, value: object): SyrupValue | undefined;
+  decodeForeign(session: CapTPSession, record: SyrupRecord): unknown;
+}
+
+/** What the directory tells the exporter's gift table. */
+interface GiftSessions extends GiftExchange {
+  sessionClosed?(session: object): void;
+}
 
 /**
  * What to do when a peer starts a session while one with it is live:
@@ -37,7 +53,9 @@ const keyOf = (peer: OCapNPeer) => `${peer.transport}\u0000${peer.designator}`;
 
 export class SessionDirectory {
   readonly swiss: SwissTable;
-  readonly gifts: GiftExchange | undefined;
+  readonly gifts: GiftSessions | undefined;
+  /** Installed by the vat (runtime/node.ts); none means no handoffs. */
+  handoffs: HandoffSeam | undefined;
   #policy: DuplicatePolicy;
   #dial: DirectoryOptions["dial"];
   /** Open sessions, one per peer. */
@@ -47,7 +65,7 @@ export class SessionDirectory {
 
   constructor(options: DirectoryOptions) {
     this.swiss = new SwissTable({ randomBytes: options.randomBytes });
-    this.gifts = options.gifts;
+    this.gifts = options.gifts as GiftSessions | undefined;
     this.#policy = options.duplicatePolicy ?? "abort-new";
     this.#dial = options.dial;
   }
@@ -95,6 +113,44 @@ export class SessionDirectory {
     for (const map of [this.#live, this.#dialing]) {
       for (const [key, s] of map) if (s === session) map.delete(key);
     }
+    this.gifts?.sessionClosed?.(session);
+  }
+
+  /** The open sessions. */
+  sessions(): IterableIterator<CapTPSession> {
+    return this.#live.values();
+  }
+
+  /** The open session whose session ID is `id`, if any. */
+  findById(id: Uint8Array): CapTPSession | undefined {
+    for (const s of this.#live.values()) {
+      if (s.id !== undefined && compareBytes(s.id, id) === 0) return s;
+    }
+    return undefined;
+  }
+
+  /**
+   * An open session with `peer`: the live one, else the one being dialled,
+   * else a new dial. Crossed hellos may replace the dialled session with
+   * the peer's; then the live one is used.
+   */
+  async connect(peer: OCapNPeer): Promise<CapTPSession> {
+    const key = keyOf(peer);
+    let session = this.#live.get(key) ?? this.#dialing.get(key);
+    if (session === undefined) {
+      if (this.#dial === undefined) {
+        throw new TypeError("This vat cannot dial: no dial function given");
+      }
+      session = await this.#dial(peer);
+    }
+    try {
+      await session.whenOpen();
+      return session;
+    } catch (error) {
+      const live = this.#live.get(key);
+      if (live === undefined) throw error;
+      return live;
+    }
   }
 
   /** The open session with `peer`, if any. */
@@ -113,15 +169,7 @@ export class SessionDirectory {
    */
   async enliven(ref: OCapNSturdyRef | string): Promise<unknown> {
     const sturdy = typeof ref === "string" ? parseSturdyRefUri(ref) : ref;
-    const key = keyOf(sturdy.peer);
-    let session = this.#live.get(key) ?? this.#dialing.get(key);
-    if (session === undefined) {
-      if (this.#dial === undefined) {
-        throw new TypeError("This vat cannot dial: no dial function given");
-      }
-      session = await this.#dial(sturdy.peer);
-    }
-    await session.whenOpen();
+    const session = await this.connect(sturdy.peer);
     return session.fetch(sturdy.swissNum);
   }
 }

@@ -54,6 +54,8 @@ export interface EngineOptions {
   decodeForeign?(record: SyrupRecord): unknown;
   /** Registry kind prefix, unique per session. */
   kind: string;
+  /** The session this engine serves, as deposit-gift / withdraw-gift see it. */
+  session?: object;
 }
 
 interface Question {
@@ -115,6 +117,12 @@ export class Engine {
       method,
       args,
     );
+  }
+
+  /** `method(args)` on the peer's bootstrap object, no answer wanted. */
+  sendBootstrap(method: string, args: unknown[]): void {
+    this.#handler(ops.descExport(BOOTSTRAP_POS as number as ImportPos))
+      .sendOnly(bootstrapMarker, method, args);
   }
 
   // ---- Incoming operations ----
@@ -194,6 +202,7 @@ export class Engine {
     return deliverToBootstrap(args, {
       swiss: this.#o.swiss,
       gifts: this.#o.gifts,
+      session: this.#o.session,
     });
   }
 
@@ -251,7 +260,11 @@ export class Engine {
   }
 
   #sendResolution(pos: ImportPos, args: SyrupValue[]): void {
-    const to = ops.descExport(pos);
+    this.#sendOnly(ops.descExport(pos), args);
+  }
+
+  /** A deliver with no answer, spelled as the dialect wants. */
+  #sendOnly(to: SyrupRecord, args: SyrupValue[]): void {
     this.#o.send(
       this.#o.dialect.deliverOnly
         ? ops.opDeliverOnly(to, args)
@@ -315,6 +328,14 @@ export class Engine {
       return ops.descImportPromise(this.#exports.export(value));
     }
     return this.#o.encodeForeign?.(value);
+  }
+
+  /** The descriptor naming `value` on the wire, if it is our presence. */
+  descriptorOf(value: object): SyrupValue | undefined {
+    const mine = this.#mine.get(value);
+    return mine !== undefined && !("kit" in (mine as object))
+      ? mine as SyrupValue
+      : undefined;
   }
 
   // ---- Imports and GC ----
@@ -447,7 +468,7 @@ export class Engine {
           const wire = this.#encode(
             method === undefined ? args : [Symbol.for(method), ...args],
           );
-          this.#o.send(ops.opDeliver(target, wire as SyrupValue[]));
+          this.#sendOnly(target, wire as SyrupValue[]);
         } catch { /* a send-only has nowhere to report */ }
       },
     };

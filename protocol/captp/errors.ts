@@ -56,3 +56,33 @@ export class NotImplementedError extends CapTPError {
     this.name = "NotImplementedError";
   }
 }
+
+/** Why a third-party handoff failed; stable, so tests and callers match it. */
+export type HandoffFailure =
+  | "malformed-certificate"
+  | "unknown-gifter-session"
+  | "gifter-side-mismatch"
+  | "bad-give-signature"
+  | "bad-receive-signature"
+  | "receiving-session-mismatch"
+  | "handoff-count-reused"
+  | "gift-never-deposited"
+  | "gift-already-withdrawn"
+  | "exporter-unreachable"
+  | "session-closed";
+
+/**
+ * A third-party handoff failed (shared/ocapn-notes.md "Third-party
+ * handoffs"): the receiver's promise breaks with this, naming the cause.
+ * Its message crosses the wire (it says nothing secret), so a receiver
+ * learns why the exporter refused.
+ */
+export class HandoffError extends CapTPError {
+  readonly code = "CAPTP_HANDOFF_FAILED";
+  readonly failure: HandoffFailure;
+  constructor(failure: HandoffFailure, message: string) {
+    super(`Handoff failed (${failure}): ${message}`);
+    this.name = "HandoffError";
+    this.failure = failure;
+  }
+}

@@ -67,6 +67,8 @@ export class CapTPSession {
   #max: number;
   readonly localSideId: Uint8Array;
   peer: OCapNPeer | undefined;
+  /** The peer's location exactly as its op:start-session spelled it. */
+  peerLocation: SyrupValue | undefined;
   peerSideId: Uint8Array | undefined;
   peerPublicKey: Uint8Array | undefined;
   id: Uint8Array | undefined;
@@ -192,6 +194,34 @@ export class CapTPSession {
     return this.#engine.callBootstrap("fetch", [swissNum]);
   }
 
+  /** `method(args)` on the peer's bootstrap object (handoffs use it). */
+  callBootstrap(method: string, args: unknown[]): Promise<unknown> {
+    if (this.#engine === undefined || this.#state !== "open") {
+      return Promise.reject(
+        new SessionSeveredError(`session is ${this.#state}`),
+      );
+    }
+    return this.#engine.callBootstrap(method, args);
+  }
+
+  /** The same with no answer wanted; a no-op unless open. */
+  sendBootstrap(method: string, args: unknown[]): void {
+    if (this.#state === "open") this.#engine?.sendBootstrap(method, args);
+  }
+
+  /** The descriptor naming `value` here, if it is this session's presence. */
+  descriptorOf(value: object): SyrupValue | undefined {
+    return this.#engine?.descriptorOf(value);
+  }
+
+  /** Signs with our key of this session (handoff certificates). */
+  sign(bytes: Uint8Array): Uint8Array {
+    if (this.#state !== "open") {
+      throw new SessionSeveredError(`session is ${this.#state}`);
+    }
+    return this.#o.crypto.ed25519.sign(this.#keys.keys.secretKey, bytes);
+  }
+
   /** Table sizes (the bootstrap export and import excluded). */
   stats() {
     return this.#engine?.stats() ??
@@ -246,6 +276,7 @@ export class CapTPSession {
       return reject(reasonOf(error, "malformed op:start-session"));
     }
     const location = op.acceptableLocation;
+    this.peerLocation = location;
     if (
       !keys.verifyLocation(this.#o.crypto, key, { location, signature: sig })
     ) {
@@ -272,6 +303,11 @@ export class CapTPSession {
       gifts: this.#o.directory.gifts,
       finalizer: this.#o.finalizer,
       kind: `captp.${this.#code}`,
+      session: this,
+      encodeForeign: (value) =>
+        this.#o.directory.handoffs?.encodeForeign(this, value),
+      decodeForeign: (record) =>
+        this.#o.directory.handoffs?.decodeForeign(this, record),
     });
     this.#o.directory.opened(this);
     this.#open.resolve();

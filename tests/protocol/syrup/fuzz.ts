@@ -76,7 +76,9 @@ function streamCase(): void {
   const got: SyrupValue[] = [];
   for (let i = 0; i < wire.length;) {
     const size = 1 + rng.int(rng.next() < 0.5 ? 4 : 64);
-    got.push(...decoder.push(wire.subarray(i, i + size)));
+    const { values, error } = decoder.push(wire.subarray(i, i + size));
+    if (error) throw error;
+    got.push(...values);
     i += size;
   }
   assert.deepStrictEqual(got, values);

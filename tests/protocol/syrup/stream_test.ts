@@ -21,6 +21,13 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** The records `chunk` completes; throws the stream's error, as these cases expect none. */
+function pushOk(decoder: SyrupStreamDecoder, chunk: Uint8Array): SyrupValue[] {
+  const { values, error } = decoder.push(chunk);
+  if (error) throw error;
+  return values;
+}
+
 /** Cuts `bytes` at random points, sometimes into single bytes, sometimes not at all. */
 function chunk(rng: Prng, bytes: Uint8Array): Uint8Array[] {
   const chunks: Uint8Array[] = [];
@@ -44,7 +51,7 @@ for (const framing of ["bare", "netstring"] as Framing[]) {
       const wire = concat(values.map((v) => encodeFrame(v, framing)));
       const decoder = new SyrupStreamDecoder({ framing });
       const got: SyrupValue[] = [];
-      for (const part of chunk(rng, wire)) got.push(...decoder.push(part));
+      for (const part of chunk(rng, wire)) got.push(...pushOk(decoder, part));
       assert.deepStrictEqual(got, values, `round ${round}`);
       assert.equal(decoder.buffered, 0);
     }
@@ -54,16 +61,16 @@ for (const framing of ["bare", "netstring"] as Framing[]) {
     const values = [true, 12n, record("op:abort", "bye"), [new Uint8Array(3)]];
     const decoder = new SyrupStreamDecoder({ framing });
     const wire = concat(values.map((v) => encodeFrame(v, framing)));
-    assert.deepStrictEqual(decoder.push(wire), values);
+    assert.deepStrictEqual(pushOk(decoder, wire), values);
   });
 
   Deno.test(`SyrupStreamDecoder (${framing}) waits across a split length prefix`, () => {
     const value = new Uint8Array(1234).fill(9);
     const wire = encodeFrame(value, framing);
     const decoder = new SyrupStreamDecoder({ framing });
-    assert.deepStrictEqual(decoder.push(wire.subarray(0, 2)), []);
-    assert.deepStrictEqual(decoder.push(wire.subarray(2, 600)), []);
-    assert.deepStrictEqual(decoder.push(wire.subarray(600)), [value]);
+    assert.deepStrictEqual(pushOk(decoder, wire.subarray(0, 2)), []);
+    assert.deepStrictEqual(pushOk(decoder, wire.subarray(2, 600)), []);
+    assert.deepStrictEqual(pushOk(decoder, wire.subarray(600)), [value]);
   });
 
   Deno.test(`SyrupStreamDecoder (${framing}) takes a large record in many small chunks`, () => {
@@ -72,7 +79,7 @@ for (const framing of ["bare", "netstring"] as Framing[]) {
     const decoder = new SyrupStreamDecoder({ framing });
     const got: SyrupValue[] = [];
     for (let at = 0; at < wire.length; at += 16) {
-      got.push(...decoder.push(wire.subarray(at, at + 16)));
+      got.push(...pushOk(decoder, wire.subarray(at, at + 16)));
     }
     assert.deepStrictEqual(got, [[value, "end"]]);
   });
@@ -80,32 +87,93 @@ for (const framing of ["bare", "netstring"] as Framing[]) {
   Deno.test(`SyrupStreamDecoder (${framing}) rejects a record past maxLength before it arrives`, () => {
     const decoder = new SyrupStreamDecoder({ framing, maxLength: 100 });
     const wire = encodeFrame([new Uint8Array(500)], framing);
-    assert.throws(() => decoder.push(wire.subarray(0, 8)), SyntaxError);
-    assert.throws(() => decoder.push(latin1("t")), SyntaxError);
+    assert.throws(() => pushOk(decoder, wire.subarray(0, 8)), SyntaxError);
+    assert.throws(() => pushOk(decoder, latin1("t")), SyntaxError);
   });
 
   Deno.test(`SyrupStreamDecoder (${framing}) rejects malformed records and stays failed`, () => {
     const decoder = new SyrupStreamDecoder({ framing });
     const bad = frameEncoded(latin1("[1+x]"), framing);
-    assert.throws(() => decoder.push(bad), /Unknown type byte 0x78 at byte 3/);
-    assert.throws(() => decoder.push(encode(true)), SyntaxError);
+    // The offset counts from the start of the stream, frame prefix included.
+    const offset = framing === "bare" ? 3 : 5;
+    assert.throws(
+      () => pushOk(decoder, bad),
+      new RegExp(`Unknown type byte 0x78 at byte ${offset}$`),
+    );
+    assert.throws(() => pushOk(decoder, encode(true)), SyntaxError);
   });
 }
 
+for (const framing of ["bare", "netstring"] as Framing[]) {
+  Deno.test(`SyrupStreamDecoder (${framing}) returns the records before bad bytes with the error`, () => {
+    const good = [true, record("op:abort", "bye")];
+    const goodWire = concat(good.map((v) => encodeFrame(v, framing)));
+    const bad = frameEncoded(latin1("[1+x]"), framing);
+    const decoder = new SyrupStreamDecoder({ framing });
+    const first = decoder.push(concat([goodWire, bad, encode(false)]));
+    assert.deepStrictEqual(first.values, good);
+    assert.ok(first.error instanceof SyntaxError);
+    const offset = goodWire.length + (framing === "bare" ? 3 : 5);
+    assert.match(
+      first.error.message,
+      new RegExp(`Unknown type byte 0x78 at byte ${offset}$`),
+    );
+    assert.equal(decoder.buffered, 0);
+    const later = decoder.push(encode(true));
+    assert.deepStrictEqual(later.values, []);
+    assert.equal(later.error, first.error);
+  });
+
+  Deno.test(`SyrupStreamDecoder (${framing}) counts error offsets from the start of the stream`, () => {
+    const decoder = new SyrupStreamDecoder({ framing });
+    const one = encodeFrame(record("op:abort", "bye"), framing);
+    const two = encodeFrame("ok", framing);
+    assert.deepStrictEqual(decoder.push(one), {
+      values: [record("op:abort", "bye")],
+      error: undefined,
+    });
+    // Split the bad record so the error is found in a later chunk.
+    const bad = frameEncoded(latin1("[1+2+x]"), framing);
+    assert.deepStrictEqual(decoder.push(concat([two, bad.subarray(0, 3)])), {
+      values: ["ok"],
+      error: undefined,
+    });
+    const { values, error } = decoder.push(bad.subarray(3));
+    assert.deepStrictEqual(values, []);
+    const offset = one.length + two.length + (framing === "bare" ? 5 : 7);
+    assert.match(error?.message ?? "", new RegExp(`0x78 at byte ${offset}$`));
+  });
+}
+
+Deno.test("SyrupStreamDecoder (netstring) names the stream offset of a bad frame length", () => {
+  const decoder = new SyrupStreamDecoder({ framing: "netstring" });
+  const { values, error } = decoder.push(latin1("1:t12x"));
+  assert.deepStrictEqual(values, [true]);
+  assert.match(
+    error?.message ?? "",
+    /Expected a frame length and ":" at byte 5$/,
+  );
+});
+
+Deno.test("SyrupStreamDecoder.push() throws a TypeError for a chunk that is not bytes", () => {
+  const decoder = new SyrupStreamDecoder();
+  assert.throws(() => decoder.push("t" as unknown as Uint8Array), TypeError);
+});
+
 Deno.test("SyrupStreamDecoder (bare) rejects nesting past maxDepth while incomplete", () => {
   const decoder = new SyrupStreamDecoder({ framing: "bare", maxDepth: 4 });
-  assert.deepStrictEqual(decoder.push(latin1("[[[")), []);
-  assert.throws(() => decoder.push(latin1("[[")), /maxDepth 4 at byte 4/);
+  assert.deepStrictEqual(pushOk(decoder, latin1("[[[")), []);
+  assert.throws(() => pushOk(decoder, latin1("[[")), /maxDepth 4 at byte 4/);
 });
 
 Deno.test("SyrupStreamDecoder (netstring) rejects a frame length with a leading zero", () => {
   const decoder = new SyrupStreamDecoder({ framing: "netstring" });
-  assert.throws(() => decoder.push(latin1("01:t")), /Leading zero/);
+  assert.throws(() => pushOk(decoder, latin1("01:t")), /Leading zero/);
 });
 
 Deno.test("SyrupStreamDecoder (netstring) rejects a frame holding two values", () => {
   const decoder = new SyrupStreamDecoder({ framing: "netstring" });
-  assert.throws(() => decoder.push(latin1("2:tf")), /Trailing bytes/);
+  assert.throws(() => pushOk(decoder, latin1("2:tf")), /Trailing bytes/);
 });
 
 Deno.test("encodeFrame() prefixes netstring frames with the Syrup length", () => {

@@ -1,0 +1,223 @@
+/**
+ * CapTP over loopback TCP between two processes (CapTP draft,
+ * "op:deliver"; tcp-testing-only netlayer): what a call costs once the
+ * session is up, beside a raw TCP echo of the same bytes measured in the
+ * same run, so the figure says how much the runtime adds to the wire.
+ *
+ * The parent spawns itself with `--child`: the child serves an OCapNNode on
+ * 127.0.0.1 port 0 plus a raw echo socket, prints `{uri, echoPort}` as its
+ * first stdout line, and exits when its stdin closes. Every loop is bounded;
+ * rows are JSON lines in bench/run.ts's format. The only argument is an
+ * optional filter on row names.
+ *
+ * Targets (from the issue): a round trip at most 1.5 times the raw echo; at
+ * least 50,000 deliver-only messages per second.
+ */
+import { parseArgs } from "node:util";
+import { E } from "../runtime/e.ts";
+import { OCapNNode } from "../runtime/node.ts";
+import { TcpTestingNetlayer } from "../netlayers/tcp_testing.ts";
+import { encode } from "../protocol/syrup/encode.ts";
+import { opDeliver } from "../protocol/captp/operations.ts";
+import type { QuestionPos } from "../protocol/captp/positions.ts";
+import { record } from "../protocol/syrup/value.ts";
+import type { BenchRow } from "./_measure.ts";
+
+const ROUND_TRIPS = 2000;
+const WARMUP = 200;
+const DELIVER_ONLY = 100_000;
+const CHAIN = 10;
+const CHAIN_REPS = 300;
+
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  options: { child: { type: "boolean", default: false } },
+  allowPositionals: true,
+});
+
+/** The call measured by the round trip, as bytes on the wire. */
+function sampleDeliver(): Uint8Array {
+  return encode(opDeliver(record("desc:export", 1n), [
+    Symbol.for("echo"),
+    "hello",
+  ], {
+    answerPos: 3 as QuestionPos,
+    resolveMeDesc: record("desc:import-object", 5n),
+  }));
+}
+
+// ---- Child: the server ----
+
+async function serve(): Promise<void> {
+  const node = new OCapNNode();
+  node.listen(TcpTestingNetlayer.listen({ port: 0, lingerMs: 50 }));
+  let received = 0;
+  const target = node.vat.makeFar("Bench", {
+    echo: (x: unknown) => x,
+    count: () => void received++,
+    received: () => BigInt(received),
+    next: () => target,
+  });
+  const uri = node.publishUri(target, { swiss: "bench" });
+  const echo = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const echoLoop = (async () => {
+    for await (const conn of echo) {
+      conn.setNoDelay(true);
+      conn.readable.pipeTo(conn.writable).catch(() => {});
+    }
+  })();
+  console.log(JSON.stringify({ uri, echoPort: echo.addr.port }));
+  // Runs until the parent closes our stdin.
+  for await (const _ of Deno.stdin.readable) { /* ignore input */ }
+  echo.close();
+  await echoLoop.catch(() => {});
+  await node.close();
+}
+
+// ---- Parent: the measurements ----
+
+function median(samples: number[]): number {
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function rawEcho(port: number, bytes: Uint8Array): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  conn.setNoDelay(true);
+  const buf = new Uint8Array(64 * 1024);
+  const times: number[] = [];
+  for (let i = 0; i < WARMUP + ROUND_TRIPS; i++) {
+    const t0 = performance.now();
+    await conn.write(bytes);
+    let got = 0;
+    while (got < bytes.length) {
+      const n = await conn.read(buf);
+      if (n === null) throw new Error("Echo closed early");
+      got += n;
+    }
+    if (i >= WARMUP) times.push(performance.now() - t0);
+  }
+  conn.close();
+  return median(times) * 1000;
+}
+
+async function captpRoundTrip(target: unknown): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < WARMUP + ROUND_TRIPS; i++) {
+    const t0 = performance.now();
+    await E(target).echo("hello");
+    if (i >= WARMUP) times.push(performance.now() - t0);
+  }
+  return median(times) * 1000;
+}
+
+/** `DELIVER_ONLY` send-onlys in bursts of `burst`, each burst flushed. */
+async function deliverOnlyRate(
+  target: unknown,
+  burst: number,
+): Promise<number> {
+  const before = await E(target).received() as bigint;
+  const t0 = performance.now();
+  let after = before;
+  for (let sent = 0; sent < DELIVER_ONLY; sent += burst) {
+    for (let i = 0; i < burst; i++) E.sendOnly(target).count();
+    after = await E(target).received() as bigint;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  if (after - before !== BigInt(DELIVER_ONLY)) {
+    throw new Error(`Lost messages: ${after - before} of ${DELIVER_ONLY}`);
+  }
+  return DELIVER_ONLY / seconds;
+}
+
+async function chains(target: unknown): Promise<[number, number]> {
+  const pipelined: number[] = [];
+  const sequential: number[] = [];
+  for (let rep = 0; rep < CHAIN_REPS; rep++) {
+    let t0 = performance.now();
+    let p: unknown = target;
+    for (let i = 0; i < CHAIN; i++) p = E(p).next();
+    await p;
+    pipelined.push(performance.now() - t0);
+    t0 = performance.now();
+    let r: unknown = target;
+    for (let i = 0; i < CHAIN; i++) r = await E(r).next();
+    sequential.push(performance.now() - t0);
+  }
+  return [median(pipelined) * 1000, median(sequential) * 1000];
+}
+
+function row(
+  name: string,
+  value: number,
+  unit: string,
+  baseline?: [string, number],
+): BenchRow {
+  return {
+    name,
+    value,
+    unit,
+    baseline: baseline?.[0] ?? null,
+    baseline_value: baseline?.[1] ?? null,
+    ratio: baseline ? value / baseline[1] : null,
+  };
+}
+
+async function measure(filter: string | undefined): Promise<void> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-net", import.meta.filename!, "--child"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error("Child exited before printing its address");
+    text += value;
+  }
+  const { uri, echoPort } = JSON.parse(text.split("\n")[0]);
+  const node = new OCapNNode();
+  node.listen(TcpTestingNetlayer.listen({ port: 0, lingerMs: 50 }));
+  const wanted = (name: string) => !filter || name.includes(filter);
+  const rows: BenchRow[] = [];
+  try {
+    const target = await node.enliven(uri);
+    const names = {
+      rt: "captp round trip (deliver with answer, tcp loopback)",
+      rate: `captp deliver-only messages, one burst of ${DELIVER_ONLY}`,
+      rate1k: "captp deliver-only messages, bursts of 1000",
+      chain: `captp ${CHAIN}-step pipelined chain (tcp loopback)`,
+    };
+    if (wanted(names.rt)) {
+      const echo = await rawEcho(echoPort, sampleDeliver());
+      const rt = await captpRoundTrip(target);
+      rows.push(row(names.rt, rt, "µs", ["raw tcp echo, same bytes", echo]));
+    }
+    if (wanted(names.rate)) {
+      const rate = await deliverOnlyRate(target, DELIVER_ONLY);
+      rows.push(row(names.rate, rate, "msg/s"));
+    }
+    if (wanted(names.rate1k)) {
+      const rate = await deliverOnlyRate(target, 1000);
+      rows.push(row(names.rate1k, rate, "msg/s"));
+    }
+    if (wanted(names.chain)) {
+      const [pipelined, sequential] = await chains(target);
+      rows.push(row(names.chain, pipelined, "µs", [
+        `${CHAIN} sequential awaited calls`,
+        sequential,
+      ]));
+    }
+  } finally {
+    await node.close();
+    await child.stdin.close();
+    await lines.cancel();
+    await child.status;
+  }
+  for (const r of rows) console.log(JSON.stringify(r));
+}
+
+if (values.child) await serve();
+else await measure(positionals[0]);

@@ -1,0 +1,351 @@
+/**
+ * The `noise-tcp` netlayer: CapTP over TCP inside Noise, authenticated by
+ * the peers' Ed25519 keys (CapTP draft, "Netlayers"; the Noise Protocol
+ * Framework rev. 34; WireGuard's cookies for denial of service).
+ *
+ * Locator: `<ocapn-peer noise-tcp "<designator>" {"host" h "port" p}>`,
+ * where the designator is the peer's Ed25519 public key in lowercase
+ * unpadded base32 (protocol/base32.ts). The X25519 form of that key is the
+ * peer's Noise static key, so the key in the locator is the identity the
+ * handshake proves; no signature binds them.
+ *
+ * Patterns: a locator always names the key (locators refuse an empty
+ * designator), so `connect` always uses Noise_IK_25519_ChaChaPoly_BLAKE2s,
+ * one round trip. `connectWithoutKey({host, port})` dials with
+ * Noise_XX_25519_ChaChaPoly_BLAKE2s and learns the key (`remoteDesignator`);
+ * every listener answers both.
+ *
+ * Wire, on the TCP byte stream: frames of
+ *   length (2 bytes, big-endian, of the body) | type (1 byte) | body
+ * with type 1 initiation (kind byte, Noise message 1, mac1, mac2), 2 Noise
+ * message 2, 3 Noise message 3 (XX), 4 cookie reply, 5 transport record
+ * (netlayers/noise/transport.ts: 9-byte header, ciphertext, tag). Noise
+ * caps a message at 65535 bytes, so the body fits two bytes. After the
+ * handshake the IK dialer sends one empty record (key confirmation) and
+ * then each CapTP message, Syrup-encoded and unframed, starts a new record;
+ * a message longer than one record's 65510 bytes of plaintext continues in
+ * the records right after it. The receiver reads record plaintexts as one
+ * stream, so the message maximum (`maxLength`, default 16 MiB) still applies.
+ */
+import type { KeyPair } from "../protocol/crypto.ts";
+import type { CryptoProvider } from "../protocol/crypto.ts";
+import type { Clock } from "../protocol/clock.ts";
+import { Registry } from "../protocol/registry.ts";
+import { decodeBase32, encodeBase32 } from "../protocol/base32.ts";
+import { ed25519PublicToX25519 } from "../protocol/ed25519_to_x25519.ts";
+import { defaultCrypto } from "../crypto/mod.ts";
+import { SystemClock } from "../runtime/system_clock.ts";
+import type { Connection, Netlayer, OCapNPeer } from "./types.ts";
+import type { FramingOptions } from "./types.ts";
+import { ConnectFailedError } from "./errors.ts";
+import { AcceptQueue } from "./_accept_queue.ts";
+import { noiseIdentity } from "./noise/peer_handshake.ts";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./noise/handshake_machine.ts";
+import {
+  answerHandshake,
+  closeQuietly,
+  CookieGate,
+  dialHandshake,
+  type HandshakeContext,
+  type Handshaken,
+} from "./_noise_tcp_handshake.ts";
+import { NoiseConnection } from "./_noise_tcp_connection.ts";
+import type { SocketLike } from "./_noise_tcp_duplex.ts";
+
+export { NoiseConnection };
+export { HANDSHAKE_KIND } from "./_noise_tcp_handshake.ts";
+
+export const NOISE_TCP_TRANSPORT = "noise-tcp";
+/** Bound into every handshake hash, so a handshake for another use never verifies here. */
+export const NOISE_TCP_PROLOGUE = new TextEncoder().encode(
+  "OCapN noise-tcp v1",
+);
+
+export interface NoiseTcpOptions extends FramingOptions {
+  /** Our Ed25519 key pair; its public key is the designator (default: a fresh one). */
+  identity?: KeyPair;
+  crypto?: CryptoProvider;
+  /** Default: a SystemClock of our own, closed with the netlayer. */
+  clock?: Clock;
+  /** Where handshakes in flight live (default: one of our own). */
+  registry?: Registry;
+  /** Address to listen on and to advertise (default "127.0.0.1"). */
+  host?: string;
+  /** 0 picks a free port, which the location reports (default 0). */
+  port?: number;
+  /** Limit on a whole handshake, and on the wait for a first frame (default 5000 ms). */
+  handshakeTimeoutMs?: number;
+  /** Initiations per second beyond which the listener demands cookies (default 1000). */
+  loadThreshold?: number;
+  /** Rekey a direction after this many records (default 2^20). */
+  rekeyAfterMessages?: number;
+  /** Rekey a direction once its key is this old (default 120 s). */
+  rekeyAfterMs?: number;
+  /** How long close waits for the peer to close its side (default 2000 ms). */
+  lingerMs?: number;
+  /** Told of every inbound handshake that failed (bad bytes, bad macs, timeouts). */
+  onHandshakeFailure?: (error: Error, address: string) => void;
+}
+
+export class NoiseTcpNetlayer implements Netlayer {
+  readonly transport = NOISE_TCP_TRANSPORT;
+  readonly location: OCapNPeer;
+  readonly registry: Registry;
+  readonly #listener: Deno.TcpListener;
+  readonly #options: NoiseTcpOptions;
+  readonly #ctx: HandshakeContext;
+  readonly #gate: CookieGate;
+  readonly #ownClock: SystemClock | undefined;
+  readonly #ownRegistry: boolean;
+  readonly #connections = new Set<NoiseConnection>();
+  readonly #answering = new Set<Promise<void>>();
+  readonly #accepted = new AcceptQueue();
+  readonly #acceptLoop: Promise<void>;
+  #closing: Promise<void> | undefined;
+
+  private constructor(listener: Deno.TcpListener, options: NoiseTcpOptions) {
+    this.#listener = listener;
+    this.#options = options;
+    const crypto = options.crypto ?? defaultCrypto;
+    const keyPair = options.identity ?? crypto.ed25519.generateKeyPair();
+    if (!options.clock) this.#ownClock = new SystemClock();
+    const clock = options.clock ?? this.#ownClock!;
+    this.#ownRegistry = options.registry === undefined;
+    this.registry = options.registry ?? new Registry({ clock });
+    this.#ctx = {
+      crypto,
+      clock,
+      registry: this.registry,
+      identity: noiseIdentity(crypto, keyPair),
+      prologue: NOISE_TCP_PROLOGUE,
+      timeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      transport: {
+        rekeyAfterMessages: options.rekeyAfterMessages,
+        rekeyAfterMs: options.rekeyAfterMs,
+        clock,
+      },
+      handshaking: new Set(),
+    };
+    this.#gate = new CookieGate(this.#ctx, options);
+    const addr = listener.addr;
+    this.location = {
+      transport: NOISE_TCP_TRANSPORT,
+      designator: encodeBase32(keyPair.publicKey),
+      hints: { host: addr.hostname, port: String(addr.port) },
+    };
+    this.#acceptLoop = this.#runAcceptLoop();
+  }
+
+  /** Start listening. @throws {Deno.errors.AddrInUse} and the like from Deno.listen */
+  static listen(options: NoiseTcpOptions = {}): NoiseTcpNetlayer {
+    const port = options.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new RangeError(`Port out of range: "${port}"`);
+    }
+    const listener = Deno.listen({
+      hostname: options.host ?? "127.0.0.1",
+      port,
+      transport: "tcp",
+    });
+    return new NoiseTcpNetlayer(listener, options);
+  }
+
+  /** Demand cookies from every initiation, whatever the load (tests, operators). */
+  get forceUnderLoad(): boolean {
+    return this.#gate.forceUnderLoad;
+  }
+  set forceUnderLoad(value: boolean) {
+    this.#gate.forceUnderLoad = value;
+  }
+
+  /** Connections currently open (made or accepted). */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /**
+   * Dial `peer` with IK, proving it holds the key its designator names.
+   * @throws {TypeError} for another transport, a designator that is not an Ed25519 key, or missing hints
+   * @throws {ConnectFailedError} when nobody answers or the handshake fails (its `cause` is the NoiseError)
+   */
+  async connect(peer: OCapNPeer): Promise<Connection> {
+    if (peer.transport !== NOISE_TCP_TRANSPORT) {
+      throw new TypeError(
+        `Locator transport "${peer.transport}" is not ${NOISE_TCP_TRANSPORT}`,
+      );
+    }
+    const remoteIdentity = designatorKey(peer.designator);
+    return await this.#dial(hintsOf(peer.hints), remoteIdentity);
+  }
+
+  /** Dial with XX, learning the responder's key from the handshake. */
+  async connectWithoutKey(
+    address: { host: string; port: number },
+  ): Promise<NoiseConnection> {
+    return await this.#dial(
+      hintsOf({ ...address, port: String(address.port) }),
+    );
+  }
+
+  onAccept(handler: (connection: Connection) => void): void {
+    this.#accepted.setHandler(handler);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #dial(
+    address: { host: string; port: number },
+    remoteIdentity?: Uint8Array,
+  ): Promise<NoiseConnection> {
+    const where = `${address.host}:${address.port}`;
+    if (this.#closing) throw new ConnectFailedError("Netlayer is closed");
+    const connect = async (): Promise<SocketLike> => {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await Deno.connect({
+          hostname: address.host,
+          port: address.port,
+        });
+      } catch (error) {
+        throw new ConnectFailedError(`Cannot connect to "${where}"`, {
+          cause: error,
+        });
+      }
+      if (this.#closing) {
+        conn.close();
+        throw new ConnectFailedError("Netlayer is closed");
+      }
+      setNoDelay(conn);
+      return conn;
+    };
+    let done: Handshaken;
+    try {
+      done = await dialHandshake(this.#ctx, { connect, remoteIdentity });
+    } catch (error) {
+      if (error instanceof ConnectFailedError) throw error;
+      throw new ConnectFailedError(
+        `Noise handshake with "${where}" failed: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    if (this.#closing) {
+      done.established.transport.close();
+      closeQuietly(done.socket);
+      throw new ConnectFailedError("Netlayer is closed");
+    }
+    return this.#adopt(done, true);
+  }
+
+  async #close(): Promise<void> {
+    try {
+      this.#listener.close();
+    } catch {
+      // Already closed.
+    }
+    await this.#acceptLoop;
+    for (const socket of this.#ctx.handshaking) closeQuietly(socket);
+    await Promise.all([...this.#answering]);
+    await Promise.all([...this.#connections].map((c) => c.close()));
+    if (this.#ownRegistry) this.registry.close();
+    this.#ownClock?.close();
+  }
+
+  async #runAcceptLoop(): Promise<void> {
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch {
+        return; // The listener was closed.
+      }
+      if (this.#closing) {
+        conn.close();
+        return;
+      }
+      setNoDelay(conn);
+      const answering = this.#answer(conn);
+      this.#answering.add(answering);
+      answering.then(() => this.#answering.delete(answering));
+    }
+  }
+
+  async #answer(conn: Deno.TcpConn): Promise<void> {
+    const address = conn.remoteAddr.hostname;
+    let done: Handshaken | undefined;
+    try {
+      done = await answerHandshake(this.#ctx, conn, {
+        gate: this.#gate,
+        address,
+      });
+    } catch (error) {
+      closeQuietly(conn);
+      try {
+        this.#options.onHandshakeFailure?.(error as Error, address);
+      } catch {
+        // An observer's failure is not the handshake's.
+      }
+      return;
+    }
+    if (done === undefined) return;
+    if (this.#closing) {
+      done.established.transport.close();
+      closeQuietly(done.socket);
+      return;
+    }
+    this.#accepted.push(this.#adopt(done, false));
+  }
+
+  #adopt(done: Handshaken, outbound: boolean): NoiseConnection {
+    const connection = new NoiseConnection(done, {
+      transport: NOISE_TCP_TRANSPORT,
+      outbound,
+      maxLength: this.#options.maxLength,
+      maxDepth: this.#options.maxDepth,
+      lingerMs: this.#options.lingerMs,
+    });
+    this.#connections.add(connection);
+    connection.closed.then(() => this.#connections.delete(connection));
+    return connection;
+  }
+}
+
+/**
+ * The Ed25519 key a designator names.
+ * @throws {TypeError} when it is not the base32 of a valid Ed25519 public key
+ */
+export function designatorKey(designator: string): Uint8Array {
+  let key: Uint8Array;
+  try {
+    key = decodeBase32(designator);
+    if (key.length !== 32) throw new RangeError("Not 32 bytes");
+    ed25519PublicToX25519(key);
+  } catch (error) {
+    throw new TypeError(
+      `Designator "${designator}" is not an Ed25519 public key in base32`,
+      { cause: error },
+    );
+  }
+  return key;
+}
+
+function hintsOf(hints: Record<string, string> | undefined) {
+  const host = hints?.host;
+  const port = Number(hints?.port);
+  if (typeof host !== "string" || !Number.isInteger(port) || port <= 0) {
+    throw new TypeError(
+      `Locator lacks host and port hints: "${JSON.stringify(hints)}"`,
+    );
+  }
+  return { host, port };
+}
+
+function setNoDelay(conn: Deno.TcpConn): void {
+  try {
+    conn.setNoDelay(true);
+  } catch {
+    // Not every platform lets us; latency only.
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Domain errors of the UDP netlayer. They extend the layer's base class
+ * (netlayers/errors.ts) so callers branch on one hierarchy and a stable
+ * `code`; they live here only because that file belongs to the shared
+ * netlayer contract, and can move there unchanged.
+ */
+import { NetlayerError } from "../errors.ts";
+
+/** The peer sent nothing authentic for the silent-peer deadline. */
+export class PeerSilentError extends NetlayerError {
+  readonly code = "OCAPN_UDP_PEER_SILENT";
+  constructor(silentMs: number) {
+    super(`Peer was silent for "${Math.round(silentMs)}" ms`);
+    this.name = "PeerSilentError";
+  }
+}
+
+/** The session closed (locally or by failure) before the message was acked. */
+export class SessionClosedError extends NetlayerError {
+  readonly code = "OCAPN_UDP_SESSION_CLOSED";
+  constructor(reason: string) {
+    super(`Session closed: "${reason}"`);
+    this.name = "SessionClosedError";
+  }
+}

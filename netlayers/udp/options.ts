@@ -1,0 +1,88 @@
+/**
+ * Tunables of the UDP netlayer's data plane, with the defaults the issue
+ * asks for (1200-byte datagrams, 2 MiB messages, 15-minute idle sessions).
+ * Both peers use the same defaults; the receive limits below equal the send
+ * limits so an honest sender never meets a refusal.
+ */
+
+export interface UdpDataOptions {
+  /** Largest datagram we send, header and tag included. */
+  datagramSize: number;
+  /** Floor for datagram-size halving. */
+  minDatagramSize: number;
+  /** Largest message object accepted or sent. */
+  maxMessageBytes: number;
+  /**
+   * Data datagrams in flight. Deno cannot enlarge SO_RCVBUF, which holds
+   * about 90 datagrams of 1200 bytes, so stay well under that.
+   */
+  sendWindow: number;
+  /** Datagrams sent back to back before pacing spreads the rest. */
+  pacingBurst: number;
+  /** Messages started but not yet delivered, per direction. */
+  maxOpenMessages: number;
+  /** Bytes of started, undelivered messages per direction (plus one message). */
+  maxBufferedBytes: number;
+  initialRto: number;
+  minRto: number;
+  maxRto: number;
+  /** A packet is lost once one this many numbers newer is acked. */
+  reorderThreshold: number;
+  /** Full-size losses, with probes getting through, before halving. */
+  halvingLosses: number;
+  /** Ack at once after this many ack-eliciting datagrams. */
+  ackEvery: number;
+  /** Longest an ack waits for the input to drain (ms). */
+  maxAckDelay: number;
+  /** Packet numbers below the newest that each ack reports. */
+  ackHistory: number;
+  /** Heartbeat period while there is outstanding work (ms). */
+  keepaliveInterval: number;
+  /** Outstanding work fails after this long without hearing the peer (ms). */
+  silentPeerTimeout: number;
+  /** An incomplete message with no new fragment for this long is freed (ms). */
+  reassemblyTimeout: number;
+}
+
+export const DEFAULT_DATA_OPTIONS: Readonly<UdpDataOptions> = Object.freeze({
+  datagramSize: 1200,
+  minDatagramSize: 320,
+  maxMessageBytes: 2 * 1024 * 1024,
+  sendWindow: 64,
+  pacingBurst: 16,
+  maxOpenMessages: 256,
+  maxBufferedBytes: 8 * 1024 * 1024,
+  initialRto: 200,
+  minRto: 10,
+  maxRto: 4_000,
+  reorderThreshold: 3,
+  halvingLosses: 8,
+  ackEvery: 16,
+  maxAckDelay: 5,
+  ackHistory: 256,
+  keepaliveInterval: 1_000,
+  silentPeerTimeout: 15_000,
+  reassemblyTimeout: 30_000,
+});
+
+export function resolveDataOptions(
+  options: Partial<UdpDataOptions> = {},
+): UdpDataOptions {
+  const resolved = { ...DEFAULT_DATA_OPTIONS, ...options };
+  for (const [key, value] of Object.entries(resolved)) {
+    if (typeof value !== "number" || !(value > 0)) {
+      throw new RangeError(`Option "${key}" must be positive, got "${value}"`);
+    }
+  }
+  if (resolved.minDatagramSize < 128) {
+    throw new RangeError(
+      `Option "minDatagramSize" must be at least 128, got "${resolved.minDatagramSize}"`,
+    );
+  }
+  if (resolved.datagramSize < resolved.minDatagramSize) {
+    throw new RangeError(
+      `Option "datagramSize" is below minDatagramSize, got "${resolved.datagramSize}"`,
+    );
+  }
+  return resolved;
+}

@@ -1,0 +1,445 @@
+/**
+ * The outbound half of a UDP session (README "UDP netlayer"): message objects
+ * split into fragments (wire.ts), each sealed alone with a fresh packet
+ * number as nonce, sent under a bounded window with pacing, and kept until
+ * the peer acks them.
+ *
+ * Loss recovery follows QUIC's shape (RFC 9002) more than TCP's: a
+ * retransmitted fragment gets a new packet number, so every ack is
+ * unambiguous and each one gives an RTT sample for RFC 6298 (rtt.ts).
+ * A packet is lost when one `reorderThreshold` numbers newer is acked, or
+ * when the retransmission timeout fires; the timeout also sends a ping probe.
+ * If large datagrams keep being lost while the small probes are acked, the
+ * path drops big datagrams (a PMTU black hole): the datagram size halves and
+ * unfinished messages are split again (the receiver keeps the larger count).
+ *
+ * Every outbound datagram of the session, acks and pings included, leaves
+ * through here, so one packet-number counter serves the whole direction.
+ */
+import type { Clock } from "../../protocol/clock.ts";
+import type { CryptoProvider } from "../../protocol/crypto.ts";
+import { RttEstimator } from "./rtt.ts";
+import type { UdpDataOptions } from "./options.ts";
+import { DatagramSealer } from "./sealer.ts";
+import {
+  type AckBody,
+  DATA_HEADER_LENGTH,
+  DatagramType,
+  encodeAckBody,
+  fragmentCount,
+  fragmentStride,
+  TAG_LENGTH,
+} from "./wire.ts";
+
+export interface SenderOptions {
+  clock: Clock;
+  crypto: CryptoProvider;
+  /** This direction's ChaCha20-Poly1305 key. */
+  key: Uint8Array;
+  /** The peer's registry hashcode for this session. */
+  remoteSession: number;
+  sendDatagram: (bytes: Uint8Array) => void;
+  options: UdpDataOptions;
+}
+
+export interface SenderStats {
+  datagramsSent: number;
+  retransmissions: number;
+  probes: number;
+  halvings: number;
+  datagramSize: number;
+}
+
+interface OutMessage {
+  readonly sequence: number;
+  readonly bytes: Uint8Array;
+  count: number;
+  stride: number;
+  acked: Uint8Array;
+  ackedCount: number;
+  /** Next fragment never sent under the current count. */
+  nextIndex: number;
+  started: boolean;
+  done: boolean;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+interface Sent {
+  readonly message: OutMessage | undefined; // undefined: a ping
+  readonly index: number;
+  readonly count: number;
+  readonly sentAt: number;
+  readonly large: boolean;
+}
+
+interface Fragment {
+  readonly message: OutMessage;
+  readonly index: number;
+  readonly count: number;
+  readonly again: boolean;
+}
+
+export class Sender {
+  #clock: Clock;
+  #sealer: DatagramSealer;
+  #emit: (bytes: Uint8Array) => void;
+  #o: UdpDataOptions;
+  #rtt: RttEstimator;
+  #nextSequence = 0;
+  #datagramSize: number;
+  /** Oldest unfinished first; finished ones leave only from the front. */
+  #messages: OutMessage[] = [];
+  #cursor = 0;
+  #startedBytes = 0;
+  #inFlight = new Map<number, Sent>();
+  #inFlightData = 0;
+  #retransmit: Fragment[] = [];
+  #largestAcked = -1;
+  #largeLost = 0;
+  #probesAcked = 0;
+  #tokens: number;
+  #refilledAt: number;
+  #cancelRto: (() => void) | undefined;
+  #cancelPace: (() => void) | undefined;
+  #closed = false;
+  #lastSentAt = -Infinity;
+  #stats = { datagramsSent: 0, retransmissions: 0, probes: 0, halvings: 0 };
+
+  constructor(options: SenderOptions) {
+    this.#clock = options.clock;
+    this.#sealer = new DatagramSealer(options.crypto, options);
+    this.#emit = options.sendDatagram;
+    this.#o = options.options;
+    this.#datagramSize = this.#o.datagramSize;
+    this.#rtt = new RttEstimator(this.#o);
+    this.#tokens = this.#o.pacingBurst;
+    this.#refilledAt = this.#clock.now();
+  }
+
+  get rtt(): RttEstimator {
+    return this.#rtt;
+  }
+
+  /** Unacked messages or fragments: the session has outstanding work. */
+  get outstanding(): boolean {
+    return this.#messages.length > 0;
+  }
+
+  /** Outstanding work, or a ping still waiting for its ack. */
+  get busy(): boolean {
+    return this.#messages.length > 0 || this.#inFlight.size > 0;
+  }
+
+  get lastSentAt(): number {
+    return this.#lastSentAt;
+  }
+
+  stats(): SenderStats {
+    return { ...this.#stats, datagramSize: this.#datagramSize };
+  }
+
+  /**
+   * Queues `bytes` (not copied: do not change them until the promise
+   * settles); resolves once every fragment is acked.
+   */
+  send(bytes: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(new RangeError("Sender is closed"));
+    if (bytes.length > this.#o.maxMessageBytes) {
+      return Promise.reject(
+        new RangeError(`Message of "${bytes.length}" bytes is over the limit`),
+      );
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.#messages.push({
+      sequence: this.#nextSequence++,
+      bytes,
+      count: 0,
+      stride: 0,
+      acked: EMPTY,
+      ackedCount: 0,
+      nextIndex: 0,
+      started: false,
+      done: false,
+      resolve,
+      reject,
+    });
+    this.#pump();
+    return promise;
+  }
+
+  /** An ack-eliciting ping: a keepalive, or a probe when acks stopped. */
+  sendPing(): void {
+    if (this.#closed) return;
+    const pn = this.#sealControl(DatagramType.ping, EMPTY);
+    this.#track(pn, { message: undefined, index: 0, count: 0, large: false });
+  }
+
+  sendAck(body: AckBody): void {
+    if (!this.#closed) this.#sealControl(DatagramType.ack, encodeAckBody(body));
+  }
+
+  /** Processes an authenticated ack from the peer. */
+  onAck(body: AckBody): void {
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    const top = body.ranges[0].high;
+    let newest: Sent | undefined;
+    for (const [pn, sent] of this.#inFlight) {
+      if (!inRanges(pn, body)) continue;
+      this.#forget(pn, sent);
+      if (pn === top) newest = sent;
+      this.#acked(sent);
+    }
+    if (top < this.#sealer.nextPacketNumber && top > this.#largestAcked) {
+      this.#largestAcked = top;
+    }
+    if (newest !== undefined) {
+      this.#rtt.sample(now - newest.sentAt, body.delayMicros / 1000);
+    }
+    for (const [pn, sent] of this.#inFlight) {
+      if (pn + this.#o.reorderThreshold <= this.#largestAcked) {
+        this.#lost(pn, sent);
+      }
+    }
+    this.#maybeHalve();
+    this.#settle();
+    this.#rearmRto(now);
+    this.#pump();
+  }
+
+  /** Rejects every unfinished message and stops all timers; idempotent. */
+  fail(error: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cancelRto?.();
+    this.#cancelPace?.();
+    const messages = this.#messages;
+    this.#messages = [];
+    this.#inFlight.clear();
+    this.#retransmit = [];
+    for (const m of messages) if (!m.done) m.reject(error);
+    this.#sealer.zero();
+  }
+
+  #pump(): void {
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    const rate = this.#o.sendWindow / Math.max(this.#rtt.srtt, 0.05);
+    this.#tokens = Math.min(
+      this.#o.pacingBurst,
+      this.#tokens + (now - this.#refilledAt) * rate,
+    );
+    this.#refilledAt = now;
+    while (this.#inFlightData < this.#o.sendWindow && this.#tokens > 0.999) {
+      const fragment = this.#nextFragment();
+      if (fragment === undefined) return;
+      this.#sendFragment(fragment);
+      this.#tokens--;
+    }
+    if (
+      this.#inFlightData < this.#o.sendWindow && this.#cancelPace === undefined
+    ) {
+      // A floor on the wait: sub-microsecond steps vanish in float time.
+      const wait = Math.max(MIN_PACING_WAIT, (1 - this.#tokens) / rate);
+      this.#cancelPace = this.#clock.schedule(now + wait, () => {
+        this.#cancelPace = undefined;
+        this.#pump();
+      });
+    }
+  }
+
+  #nextFragment(): Fragment | undefined {
+    while (this.#retransmit.length > 0) {
+      const r = this.#retransmit.shift()!;
+      const m = r.message;
+      if (!m.done && r.count === m.count && m.acked[r.index] === 0) return r;
+    }
+    while (this.#cursor < this.#messages.length) {
+      const m = this.#messages[this.#cursor];
+      if (!m.started && !this.#start(m)) return undefined;
+      if (m.nextIndex < m.count) {
+        return {
+          message: m,
+          index: m.nextIndex++,
+          count: m.count,
+          again: false,
+        };
+      }
+      this.#cursor++;
+    }
+    return undefined;
+  }
+
+  /** Limits that keep the receiver's buffers bounded (reassembly.ts). */
+  #start(m: OutMessage): boolean {
+    const first = this.#messages[0].sequence;
+    if (m.sequence >= first + this.#o.maxOpenMessages) return false;
+    const bytes = this.#startedBytes + m.bytes.length;
+    if (this.#startedBytes > 0 && bytes > this.#o.maxBufferedBytes) {
+      return false;
+    }
+    m.started = true;
+    this.#startedBytes = bytes;
+    this.#split(m);
+    return true;
+  }
+
+  #split(m: OutMessage): void {
+    const max = this.#datagramSize - DATA_HEADER_LENGTH - TAG_LENGTH;
+    m.count = fragmentCount(m.bytes.length, max);
+    m.stride = fragmentStride(m.bytes.length, m.count);
+    m.acked = new Uint8Array(m.count);
+    m.ackedCount = 0;
+    m.nextIndex = 0;
+  }
+
+  #sendFragment(f: Fragment): void {
+    const m = f.message;
+    const pn = this.#sealer.nextPacketNumber;
+    const start = f.index * m.stride;
+    const end = Math.min(m.bytes.length, start + m.stride);
+    const datagram = this.#sealer.data({
+      sequence: m.sequence,
+      index: f.index,
+      count: m.count,
+      length: m.bytes.length,
+    }, m.bytes.subarray(start, end));
+    if (f.again) this.#stats.retransmissions++;
+    this.#track(pn, {
+      message: m,
+      index: f.index,
+      count: m.count,
+      large: datagram.length > this.#datagramSize / 2,
+    });
+    this.#inFlightData++;
+    this.#transmit(datagram);
+  }
+
+  #sealControl(type: number, body: Uint8Array): number {
+    const pn = this.#sealer.nextPacketNumber;
+    this.#transmit(this.#sealer.control(type, body));
+    return pn;
+  }
+
+  #transmit(datagram: Uint8Array): void {
+    this.#stats.datagramsSent++;
+    this.#lastSentAt = this.#clock.now();
+    this.#emit(datagram);
+  }
+
+  #track(pn: number, sent: Omit<Sent, "sentAt">): void {
+    this.#inFlight.set(pn, { ...sent, sentAt: this.#clock.now() });
+    if (this.#cancelRto === undefined) this.#rearmRto(this.#clock.now());
+  }
+
+  #forget(pn: number, sent: Sent): void {
+    this.#inFlight.delete(pn);
+    if (sent.message !== undefined) this.#inFlightData--;
+  }
+
+  #acked(sent: Sent): void {
+    const m = sent.message;
+    if (m === undefined) {
+      this.#probesAcked++;
+      return;
+    }
+    if (sent.large) this.#largeLost = this.#probesAcked = 0;
+    if (m.done || sent.count !== m.count || m.acked[sent.index] !== 0) return;
+    m.acked[sent.index] = 1;
+    if (++m.ackedCount === m.count) {
+      m.done = true;
+      m.resolve();
+    }
+  }
+
+  #lost(pn: number, sent: Sent): void {
+    this.#forget(pn, sent);
+    const m = sent.message;
+    if (m === undefined) return;
+    if (sent.large) this.#largeLost++;
+    if (!m.done && sent.count === m.count && m.acked[sent.index] === 0) {
+      this.#retransmit.push({
+        message: m,
+        index: sent.index,
+        count: m.count,
+        again: true,
+      });
+    }
+  }
+
+  /** Drops finished messages from the front so their bytes can be freed. */
+  #settle(): void {
+    let n = 0;
+    while (n < this.#messages.length && this.#messages[n].done) {
+      this.#startedBytes -= this.#messages[n].bytes.length;
+      n++;
+    }
+    if (n === 0) return;
+    this.#messages.splice(0, n);
+    this.#cursor = Math.max(0, this.#cursor - n);
+  }
+
+  #maybeHalve(): void {
+    const o = this.#o;
+    if (this.#largeLost < o.halvingLosses || this.#probesAcked < 2) return;
+    if (this.#datagramSize <= o.minDatagramSize) return;
+    this.#datagramSize = Math.max(
+      o.minDatagramSize,
+      Math.floor(this.#datagramSize / 2),
+    );
+    this.#stats.halvings++;
+    this.#largeLost = this.#probesAcked = 0;
+    for (const m of this.#messages) if (m.started && !m.done) this.#split(m);
+    for (const [pn, sent] of this.#inFlight) {
+      if (sent.message !== undefined) this.#forget(pn, sent);
+    }
+    this.#retransmit = [];
+    this.#cursor = 0;
+  }
+
+  #rearmRto(now: number): void {
+    this.#cancelRto?.();
+    this.#cancelRto = undefined;
+    if (this.#inFlight.size === 0) return;
+    let oldest = Infinity;
+    for (const sent of this.#inFlight.values()) {
+      if (sent.sentAt < oldest) oldest = sent.sentAt;
+    }
+    const at = Math.max(now, oldest + this.#rtt.rto);
+    this.#cancelRto = this.#clock.schedule(at, this.#onRto);
+  }
+
+  #onRto = (): void => {
+    this.#cancelRto = undefined;
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    const rto = this.#rtt.rto;
+    let expired = 0;
+    for (const [pn, sent] of this.#inFlight) {
+      if (sent.sentAt + rto <= now) { // the same sum #rearmRto scheduled
+        this.#lost(pn, sent);
+        expired++;
+      }
+    }
+    if (expired > 0) {
+      this.#rtt.backOff();
+      this.#stats.probes++;
+      this.sendPing();
+      this.#maybeHalve();
+      this.#pump();
+    }
+    this.#rearmRto(now);
+  };
+}
+
+const EMPTY = new Uint8Array(0);
+const MIN_PACING_WAIT = 0.05;
+
+function inRanges(pn: number, body: AckBody): boolean {
+  for (const range of body.ranges) {
+    if (pn > range.high) return false;
+    if (pn >= range.low) return true;
+  }
+  return false;
+}

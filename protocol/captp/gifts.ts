@@ -1,0 +1,162 @@
+/**
+ * The exporter's half of third-party handoffs (CapTP draft, "Third-party
+ * handoffs", the bootstrap object's deposit-gift and withdraw-gift;
+ * shared/ocapn-notes.md "Third-party handoffs", step 4): the vat-wide
+ * `GiftExchange` that bootstrap.ts calls.
+ *
+ * Why it exists: a gift is deposited in one session (gifter-exporter) and
+ * withdrawn in another (receiver-exporter), in either order, so the
+ * pairing is vat-wide state. Each gift is one handoff_machine.ts actor and
+ * one registry entry; its deadlines are registry entries too, so a test
+ * can end by asserting the registry is empty. Handoff counts are
+ * remembered per receiving session and never accepted twice there.
+ */
+
+import { type Actor, createActor } from "xstate";
+import type { Clock } from "../clock.ts";
+import type { CryptoProvider } from "../crypto.ts";
+import type { Registry } from "../registry.ts";
+import type { SyrupValue } from "../syrup/value.ts";
+import type { GiftExchange } from "./bootstrap.ts";
+import { HandoffError, type HandoffFailure } from "./errors.ts";
+import { checkWithdraw, giftKey, type HandoffSessionView } from "./handoff.ts";
+import { giftMachine } from "./handoff_machine.ts";
+
+export interface GiftTableOptions {
+  registry: Registry;
+  clock: Clock;
+  crypto: CryptoProvider;
+  /** The open session with this session ID (the gifter-exporter one). */
+  findSession(id: Uint8Array): HandoffSessionView | undefined;
+  /** How long a deposit waits for its withdraw (default 60 s). */
+  depositMs?: number;
+  /** How long a withdraw waits for its deposit (default 30 s). */
+  withdrawMs?: number;
+}
+
+interface Gift {
+  actor: Actor<typeof giftMachine>;
+  code: number;
+  /** Sessions whose closing cancels the gift. */
+  sessions: Set<object>;
+}
+
+const MESSAGES: Partial<Record<HandoffFailure, string>> = {
+  "gift-never-deposited": "the gift was not deposited before the deadline",
+  "gift-already-withdrawn": "another withdraw is waiting for this gift",
+  "session-closed": "a session of the handoff closed",
+};
+
+export class GiftTable implements GiftExchange {
+  #o: GiftTableOptions;
+  #gifts = new Map<string, Gift>();
+  /** Handoff counts used, per receiving session (chosen by the receiver). */
+  #counts = new WeakMap<object, Set<bigint>>();
+
+  constructor(options: GiftTableOptions) {
+    this.#o = options;
+  }
+
+  depositGift(giftId: unknown, ref: unknown, session?: object): void {
+    const view = session as HandoffSessionView | undefined;
+    if (view?.id === undefined) {
+      throw new TypeError("deposit-gift needs the session it arrived on");
+    }
+    if (!(giftId instanceof Uint8Array) && typeof giftId !== "string") {
+      throw new TypeError(`gift-id must be bytes or a string`);
+    }
+    const key = giftKey(view.id, giftId as SyrupValue);
+    this.#gift(key, [view]).actor.send({ type: "deposit", ref });
+  }
+
+  withdrawGift(signedReceive: unknown, session?: object): Promise<unknown> {
+    const view = session as HandoffSessionView | undefined;
+    if (view?.id === undefined) {
+      return Promise.reject(
+        new TypeError("withdraw-gift needs the session it arrived on"),
+      );
+    }
+    let used = this.#counts.get(view);
+    if (used === undefined) this.#counts.set(view, used = new Set());
+    const counts = used;
+    let receive;
+    try {
+      receive = checkWithdraw(signedReceive, view, {
+        crypto: this.#o.crypto,
+        findSession: this.#o.findSession,
+        countUsed: (count) => counts.has(count),
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    counts.add(receive.fields.handoffCount);
+    const give = receive.give.fields;
+    const gifter = this.#o.findSession(give.session)!;
+    const key = giftKey(give.session, give.giftId);
+    const kit = Promise.withResolvers<unknown>();
+    this.#gift(key, [gifter, view]).actor.send({
+      type: "withdraw",
+      waiter: {
+        resolve: kit.resolve,
+        reject: (failure) =>
+          kit.reject(new HandoffError(failure, MESSAGES[failure] ?? failure)),
+      },
+    });
+    return kit.promise;
+  }
+
+  /** Cancels every gift that depends on `session`; forgets its counts. */
+  sessionClosed(session: object): void {
+    this.#counts.delete(session);
+    for (const gift of [...this.#gifts.values()]) {
+      if (gift.sessions.has(session)) {
+        gift.actor.send({ type: "cancel", reason: "session closed" });
+      }
+    }
+  }
+
+  /** Gifts in flight (deposited or awaited). */
+  get size(): number {
+    return this.#gifts.size;
+  }
+
+  #gift(key: string, sessions: object[]): Gift {
+    const existing = this.#gifts.get(key);
+    if (existing !== undefined) {
+      for (const s of sessions) existing.sessions.add(s);
+      return existing;
+    }
+    const { registry, clock } = this.#o;
+    const gift = { sessions: new Set(sessions) } as Gift;
+    gift.code = registry.mint("captp.gift", key);
+    const machine = giftMachine.provide({
+      actions: {
+        release: () => {
+          if (this.#gifts.get(key) === gift) this.#gifts.delete(key);
+          registry.release(gift.code);
+        },
+      },
+    });
+    gift.actor = createActor(machine, {
+      input: {
+        depositMs: this.#o.depositMs ?? 60_000,
+        withdrawMs: this.#o.withdrawMs ?? 30_000,
+      },
+      clock: {
+        // Deadlines are registry entries: they show in stats() and go
+        // with the registry when it closes.
+        setTimeout: (fn, ms) =>
+          registry.mint("captp.gift.deadline", key, {
+            deadline: clock.now() + ms,
+            dispose: (_v, why) => {
+              if (why === "expired") fn();
+            },
+          }),
+        clearTimeout: (code: number) => registry.release(code),
+      },
+    });
+    this.#gifts.set(key, gift);
+    gift.actor.start();
+    return gift;
+  }
+}

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import {
+  assertTablesEmpty,
+  far,
+  finish,
+  Harness,
+  makeVat,
+} from "./_harness.ts";
+import {
+  bytes,
+  descAnswer,
+  descExport,
+  importObject,
+  msg,
+  RawPeer,
+  settleWire,
+  sym,
+} from "./_helpers.ts";
+import type { DialectName } from "../../../protocol/captp/_wire.ts";
+import type { SyrupValue } from "../../../protocol/syrup/value.ts";
+
+/** The raw peer holds bob's object as import 1 and answer 0 is live. */
+async function exported() {
+  const p = await RawPeer.open();
+  const thing = far({ twice: () => [thing, thing] });
+  p.bob.directory.swiss.publish(thing, "thing");
+  const replies = await p.exchange(
+    msg(
+      "op:deliver",
+      descExport(0),
+      [sym("fetch"), bytes("thing")],
+      0n,
+      importObject(4),
+    ),
+  );
+  assert.deepEqual(replies, [
+    "<op:deliver <desc:export 4> ['fulfill <desc:import-object 1>] false false>",
+    "<op:gc-exports [4] [1]>",
+  ]);
+  assert.deepEqual(p.b.stats(), {
+    exports: 1,
+    imports: 0,
+    questions: 0,
+    answers: 1,
+  });
+  return p;
+}
+
+const inputs: [string, SyrupValue[], SyrupValue[]][] = [
+  ["plural", [[1n], [1n]], [[0n]]],
+  ["singular", [[1n], [1n]], [[0n]]],
+  ["scalar", [1n, 1n], [0n]],
+];
+
+for (const [style, exportsFields, answersFields] of inputs) {
+  const suffix = style === "plural" ? "s" : "";
+  Deno.test(`a peer's ${style} op:gc-export${suffix} and op:gc-answer${suffix} free our export and answer`, async () => {
+    const p = await exported();
+    assert.deepEqual(
+      await p.exchange(
+        msg(`op:gc-export${suffix}`, ...exportsFields),
+        msg(`op:gc-answer${suffix}`, ...answersFields),
+      ),
+      [],
+    );
+    assert.equal(p.b.state, "open");
+    assertTablesEmpty(p.b);
+    await p.done();
+  });
+}
+
+Deno.test("an export sent twice is freed only when the deltas add up to two", async () => {
+  const p = await exported();
+  await p.exchange(
+    msg("op:deliver", descExport(1), [sym("twice")], 1n, false),
+    msg("op:gc-answers", [0n]),
+  );
+  const replies = await p.exchange(
+    msg("op:listen", descAnswer(1), importObject(4)),
+  );
+  assert.equal(
+    replies[0],
+    "<op:deliver <desc:export 4> ['fulfill [<desc:import-object 1> <desc:import-object 1>]] false false>",
+  );
+  await p.exchange(
+    msg("op:gc-answers", [1n]),
+    msg("op:gc-exports", [1n], [2n]),
+  );
+  assert.equal(p.b.stats().exports, 1); // fetch sent one, twice sent two
+  await p.exchange(msg("op:gc-exports", [1n], [1n]));
+  assertTablesEmpty(p.b);
+  await p.done();
+});
+
+Deno.test("a wire delta larger than what we sent aborts the session", async () => {
+  const p = await exported();
+  const replies = await p.exchange(msg("op:gc-exports", [1n], [2n]));
+  assert.deepEqual(replies, [
+    `<op:abort "op:gc-exports: bad position or delta at 1">`,
+    "(close)",
+  ]);
+  await p.done();
+});
+
+const emitted: [DialectName, string, string][] = [
+  ["draft", "<op:gc-exports [1] [1]>", "<op:gc-answers [0]>"],
+  ["suite-rod", "<op:gc-export [1] [1]>", "<op:gc-answer [0]>"],
+  ["suite-refs", "<op:gc-export 1 1>", "<op:gc-answer 0>"],
+];
+
+for (const [dialect, gcExports, gcAnswers] of emitted) {
+  Deno.test(`the ${dialect} dialect emits ${gcExports} and ${gcAnswers}`, async () => {
+    const h = new Harness();
+    const alice = makeVat("alice");
+    const bob = makeVat("bob");
+    const [a, b] = h.connect(alice, bob, { dialect });
+    await h.settle();
+    bob.directory.swiss.publish(far({ hi: () => "hi" }), "obj");
+    const log: string[] = [];
+    const obj = a.fetch(bytes("obj"));
+    await settleWire(h, log);
+    await obj;
+    alice.finalizer.collectAll();
+    await settleWire(h, log);
+    const gc = log.filter((l) => l.includes("op:gc-"));
+    assert.deepEqual(gc, [
+      `bob: ${gcExports}`, // alice's resolver
+      `alice: ${gcAnswers}`,
+      `alice: ${gcExports}`, // bob's object
+    ]);
+    assertTablesEmpty(a, b);
+    await finish(h, [alice, bob]);
+  });
+}
