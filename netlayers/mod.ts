@@ -30,3 +30,16 @@ export {
   TcpTestingNetlayer,
   type TcpTestingOptions,
 } from "./tcp_testing.ts";
+export {
+  NOISE_TCP_TRANSPORT,
+  NoiseConnection,
+  NoiseTcpNetlayer,
+  type NoiseTcpOptions,
+} from "./noise_tcp.ts";
+export {
+  PeerAuthError,
+  WEBSOCKET_TRANSPORT,
+  WebSocketNetlayer,
+  type WebSocketNetlayerOptions,
+} from "./websocket.ts";
+export { dialWebSocket } from "./websocket_client.ts";
