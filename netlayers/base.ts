@@ -116,20 +116,26 @@ export abstract class FramedConnection implements Connection {
   /** Feed bytes read from the transport. Never throws. */
   protected receive(chunk: Uint8Array): void {
     if (this.#state !== "open") return;
-    let values: SyrupValue[];
+    let result: { values: SyrupValue[]; error: Error | undefined };
     try {
-      values = this.#decoder.push(chunk);
+      result = this.#decoder.push(chunk);
     } catch (error) {
-      const failure = error instanceof Error
-        ? error
-        : new SyntaxError(`Undecodable input: ${String(error)}`);
-      this.#emitError(failure);
-      this.close(failure);
-      return;
+      result = {
+        values: [],
+        error: error instanceof Error
+          ? error
+          : new SyntaxError(`Undecodable input: ${String(error)}`),
+      };
     }
-    for (const value of values) {
+    // The records before any bad bytes are delivered first, then the error.
+    for (const value of result.values) {
       if (this.#state !== "open") return;
       this.#emitMessage(value);
+    }
+    const failure = result.error;
+    if (failure && this.#state === "open") {
+      this.#emitError(failure);
+      this.close(failure);
     }
   }
 

@@ -14,6 +14,16 @@
 
 import { SyrupRecord, type SyrupValue } from "./value.ts";
 import { compareSpans } from "./_bytes.ts";
+import { describe, EncodeFailure, withPath } from "./_encode_failure.ts";
+import {
+  longStringRoom,
+  putDecimal,
+  putLongString,
+  putUtf8,
+  SHORT_STRING,
+  symbolBytes,
+  utf8Size,
+} from "./_encode_text.ts";
 
 /** Deeper than this is almost certainly a cycle; the decoder's default is 128. */
 const MAX_ENCODE_DEPTH = 1000;
@@ -24,7 +34,6 @@ const MIN_ROOM = 512;
 const KEEP_CAPACITY = 256 * 1024;
 const SYMBOL_CACHE_LIMIT = 4096;
 
-const utf8 = new TextEncoder();
 const floatScratch = new Float64Array(1);
 const floatBytes = new Uint8Array(floatScratch.buffer);
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -45,15 +54,6 @@ let pos = 0;
  */
 let spans = new Int32Array(256);
 let spanTop = 0;
-
-/** Thrown inside the encoder; collects the path while unwinding, turned into a TypeError at the top. */
-class EncodeFailure {
-  readonly reason: string;
-  readonly path: string[] = [];
-  constructor(reason: string) {
-    this.reason = reason;
-  }
-}
 
 /**
  * Encode one value as canonical Syrup.
@@ -126,20 +126,7 @@ function writeValue(value: SyrupValue, depth: number): void {
 /** Writes a non-negative safe integer in decimal. */
 function writeDecimal(n: number): void {
   ensure(16);
-  if (n < 10) {
-    buf[pos++] = 48 + n;
-    return;
-  }
-  let length = 1;
-  for (let t = n; t >= 10; t = Math.floor(t / 10)) length++;
-  let i = pos + length;
-  while (n >= 10) {
-    const q = Math.floor(n / 10);
-    buf[--i] = 48 + (n - q * 10);
-    n = q;
-  }
-  buf[--i] = 48 + n;
-  pos += length;
+  pos = putDecimal(buf, pos, n);
 }
 
 function writeInteger(value: bigint): void {
@@ -185,113 +172,27 @@ function writeBytes(value: Uint8Array): void {
   pos += value.length;
 }
 
-/** Short strings are hand-encoded (faster than encodeInto and it sees lone surrogates). */
 function writeString(value: string): void {
-  const n = value.length;
-  if (n > 64) return writeLongString(value);
-  let size = 0;
-  for (let i = 0; i < n; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 0x80) size += 1;
-    else if (c < 0x800) size += 2;
-    else if (c < 0xd800 || c > 0xdfff) size += 3;
-    else if (c <= 0xdbff && i + 1 < n && isLow(value.charCodeAt(i + 1))) {
-      size += 4;
-      i++;
-    } else {
-      throw new EncodeFailure(
-        `Cannot encode a string with a lone surrogate ${quote(value)}`,
-      );
-    }
+  if (value.length > SHORT_STRING) {
+    ensure(longStringRoom(value));
+    pos = putLongString(buf, pos, value);
+    return;
   }
+  const size = utf8Size(value);
   writeDecimal(size);
   ensure(size + 1);
   buf[pos++] = 0x22;
-  if (size === n) {
-    for (let i = 0; i < n; i++) buf[pos++] = value.charCodeAt(i);
-    return;
+  if (size === value.length) {
+    for (let i = 0; i < size; i++) buf[pos++] = value.charCodeAt(i);
+  } else {
+    pos = putUtf8(buf, pos, value);
   }
-  for (let i = 0; i < n; i++) {
-    let c = value.charCodeAt(i);
-    if (c < 0x80) {
-      buf[pos++] = c;
-    } else if (c < 0x800) {
-      buf[pos++] = 0xc0 | (c >> 6);
-      buf[pos++] = 0x80 | (c & 0x3f);
-    } else if (c < 0xd800 || c > 0xdfff) {
-      buf[pos++] = 0xe0 | (c >> 12);
-      buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
-      buf[pos++] = 0x80 | (c & 0x3f);
-    } else {
-      c = 0x10000 + ((c - 0xd800) << 10) + (value.charCodeAt(++i) - 0xdc00);
-      buf[pos++] = 0xf0 | (c >> 18);
-      buf[pos++] = 0x80 | ((c >> 12) & 0x3f);
-      buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
-      buf[pos++] = 0x80 | (c & 0x3f);
-    }
-  }
-}
-
-function isLow(c: number): boolean {
-  return c >= 0xdc00 && c <= 0xdfff;
-}
-
-/** Encodes straight into the buffer after room for the widest length prefix, then closes any gap. */
-function writeLongString(value: string): void {
-  if (!value.isWellFormed()) {
-    throw new EncodeFailure(
-      `Cannot encode a string with a lone surrogate ${quote(value)}`,
-    );
-  }
-  const maxBytes = value.length * 3;
-  const reserved = decimalLength(maxBytes) + 1;
-  ensure(reserved + maxBytes);
-  const start = pos;
-  const { written } = utf8.encodeInto(
-    value,
-    buf.subarray(start + reserved, start + reserved + maxBytes),
-  );
-  const prefix = decimalLength(written) + 1;
-  if (prefix < reserved) {
-    buf.copyWithin(
-      start + prefix,
-      start + reserved,
-      start + reserved + written,
-    );
-  }
-  writeDecimal(written);
-  buf[pos++] = 0x22;
-  pos = start + prefix + written;
-}
-
-function decimalLength(n: number): number {
-  let length = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    length++;
-  }
-  return length;
 }
 
 function writeSymbol(value: symbol): void {
   let encoded = symbolCache.get(value);
   if (encoded === undefined) {
-    const name = Symbol.keyFor(value);
-    if (name === undefined) {
-      throw new EncodeFailure(
-        `Cannot encode an unregistered symbol ${quote(String(value))}`,
-      );
-    }
-    if (!name.isWellFormed()) {
-      throw new EncodeFailure(
-        `Cannot encode a symbol with a lone surrogate ${quote(name)}`,
-      );
-    }
-    const body = utf8.encode(name);
-    const prefix = utf8.encode(`${body.length}'`);
-    encoded = new Uint8Array(prefix.length + body.length);
-    encoded.set(prefix);
-    encoded.set(body, prefix.length);
+    encoded = symbolBytes(value);
     if (symbolCache.size >= SYMBOL_CACHE_LIMIT) symbolCache.clear();
     symbolCache.set(value, encoded);
   }
@@ -421,11 +322,7 @@ function canonicalize(base: number, what: string): void {
   const order = Array.from({ length: count }, (_, e) => base + e * 3);
   order.sort((a, b) => compareEntries(a, b));
   for (let e = 1; e < count; e++) {
-    const a = order[e - 1];
-    const b = order[e];
-    if (
-      compareEntries(a, b) === 0
-    ) {
+    if (compareEntries(order[e - 1], order[e]) === 0) {
       throw new EncodeFailure(`Duplicate ${what}`);
     }
   }
@@ -449,36 +346,4 @@ function compareEntries(a: number, b: number): number {
     origin + spans[b],
     origin + spans[b + 1],
   );
-}
-
-function withPath(error: unknown, segment: string): unknown {
-  if (error instanceof EncodeFailure) error.path.unshift(segment);
-  return error;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  switch (typeof value) {
-    case "undefined":
-      return "undefined";
-    case "string":
-      return quote(value);
-    case "function":
-      return `a function ${quote(value.name)}`;
-    case "symbol":
-      return String(value);
-    case "bigint":
-      return `${value}n`;
-    case "object": {
-      const name = Object.getPrototypeOf(value)?.constructor?.name;
-      return name ? `an object of type ${quote(name)}` : "an object";
-    }
-    default:
-      return String(value);
-  }
-}
-
-function quote(text: string): string {
-  const shown = text.length > 40 ? `${text.slice(0, 40)}...` : text;
-  return JSON.stringify(shown);
 }

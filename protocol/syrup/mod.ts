@@ -19,6 +19,7 @@ export {
   encodeFrame,
   frameEncoded,
   type Framing,
+  type PushResult,
   type StreamDecoderOptions,
   SyrupStreamDecoder,
 } from "./stream.ts";

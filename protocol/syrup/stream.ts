@@ -15,12 +15,11 @@
 
 import type { SyrupValue } from "./value.ts";
 import {
-  decode,
-  decodeAt,
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_LENGTH,
-  isTruncation,
-} from "./decode.ts";
+  Reader,
+  TruncatedInput,
+} from "./_reader.ts";
 import { encode } from "./encode.ts";
 
 export type Framing = "bare" | "netstring";
@@ -36,27 +35,38 @@ export interface StreamDecoderOptions {
   maxIntegerDigits?: number;
 }
 
+/** What one {@link SyrupStreamDecoder.push} produced. */
+export interface PushResult {
+  /** Every record completed so far, in order, up to any bad bytes. */
+  values: SyrupValue[];
+  /** Set once the stream holds bad bytes; the same error on every later push. */
+  error: SyntaxError | undefined;
+}
+
 const INITIAL_CAPACITY = 4096;
+const EMPTY = new Uint8Array(0);
 
 /**
  * Turns a byte stream into Syrup records.
  *
- * After the first SyntaxError the stream cannot be resynchronised, so every
- * later push throws the same error; the caller should drop the connection.
+ * Bad bytes do not throw: push returns the records that preceded them and
+ * the error, so a netlayer can deliver those and then report the error (a
+ * peer's last good message before the bad one may be an op:abort worth
+ * reading). After the first error the stream cannot be resynchronised:
+ * every later push returns that error and no records, and the buffer is
+ * released. Offsets in messages count from the first byte of the stream.
  */
 export class SyrupStreamDecoder {
   readonly framing: Framing;
   readonly #maxLength: number;
   readonly #maxDepth: number;
-  readonly #decodeOptions: {
-    maxLength: number;
-    maxDepth: number;
-    maxIntegerDigits?: number;
-  };
-  #buf = new Uint8Array(0);
+  readonly #reader: Reader;
+  #buf: Uint8Array = EMPTY;
   /** Unread bytes are `#buf[#start, #end)`; the current record starts at #start. */
   #start = 0;
   #end = 0;
+  /** Stream offset of `#buf[#start]`: every byte consumed before it. */
+  #consumed = 0;
   /** Bare framing: bytes of the current record scanned so far, and the open containers there. */
   #scanned = 0;
   #depth = 0;
@@ -73,11 +83,11 @@ export class SyrupStreamDecoder {
     this.framing = framing;
     this.#maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
     this.#maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-    this.#decodeOptions = {
+    this.#reader = new Reader({
       maxLength: this.#maxLength,
       maxDepth: this.#maxDepth,
       maxIntegerDigits: options.maxIntegerDigits,
-    };
+    });
   }
 
   /** Bytes received but not yet part of a returned record. */
@@ -86,24 +96,31 @@ export class SyrupStreamDecoder {
   }
 
   /**
-   * Adds `chunk` and returns every record it completes, in order.
-   * @throws {SyntaxError} on malformed input, with the offset inside the record
+   * Adds `chunk` and returns every record it completes, in order, with the
+   * error for any bad bytes after them. Never throws for bad bytes.
+   * @throws {TypeError} when `chunk` is not a Uint8Array
    */
-  push(chunk: Uint8Array): SyrupValue[] {
-    if (this.#failure) throw this.#failure;
+  push(chunk: Uint8Array): PushResult {
+    if (this.#failure) return { values: [], error: this.#failure };
+    if (!(chunk instanceof Uint8Array)) {
+      throw new TypeError(`Cannot decode ${typeof chunk}: expected Uint8Array`);
+    }
     this.#append(chunk);
-    const out: SyrupValue[] = [];
+    const values: SyrupValue[] = [];
     try {
-      if (this.framing === "bare") this.#drainBare(out);
-      else this.#drainNetstring(out);
+      if (this.framing === "bare") this.#drainBare(values);
+      else this.#drainNetstring(values);
     } catch (error) {
-      if (error instanceof SyntaxError) this.#failure = error;
-      throw error;
+      if (!(error instanceof SyntaxError)) throw error;
+      this.#failure = error;
+      this.#buf = EMPTY;
+      this.#start = this.#end = 0;
+      return { values, error };
     }
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
     }
-    return out;
+    return { values, error: undefined };
   }
 
   #append(chunk: Uint8Array): void {
@@ -127,37 +144,51 @@ export class SyrupStreamDecoder {
     this.#end += chunk.length;
   }
 
+  /** The current record or frame ends at `#buf[to]`. */
+  #advance(to: number): void {
+    this.#consumed += to - this.#start;
+    this.#start = to;
+  }
+
+  /** Decodes `#buf[from, to)`, which must hold exactly one value. */
+  #decode(from: number, to: number): SyrupValue {
+    const reader = this.#reader;
+    const shift = this.#consumed - this.#start;
+    const value = reader.read(this.#buf, from, to, shift);
+    if (reader.pos !== to) {
+      throw new SyntaxError(
+        `Trailing bytes after the value at byte ${reader.pos + shift}`,
+      );
+    }
+    return value;
+  }
+
   #drainBare(out: SyrupValue[]): void {
+    const reader = this.#reader;
     while (this.#start < this.#end) {
       if (this.#scanned === 0) {
         // Fast path: try the whole record in one pass; only a record that is
         // still arriving falls back to the resumable scan.
         try {
-          const view = this.#buf.subarray(this.#start, this.#end);
-          const { value, end } = decodeAt(view, 0, this.#decodeOptions);
-          out.push(value);
-          this.#start += end;
+          const shift = this.#consumed - this.#start;
+          out.push(reader.read(this.#buf, this.#start, this.#end, shift));
+          this.#advance(reader.pos);
           continue;
         } catch (error) {
-          if (!isTruncation(error)) throw error;
+          if (!(error instanceof TruncatedInput)) throw error;
         }
       }
       const recordEnd = this.#scan();
       if (recordEnd < 0) {
         if (this.#end - this.#start > this.#maxLength) {
           throw new SyntaxError(
-            `Record longer than maxLength ${this.#maxLength} at byte 0`,
+            `Record longer than maxLength ${this.#maxLength} at byte ${this.#consumed}`,
           );
         }
         return;
       }
-      out.push(
-        decode(
-          this.#buf.subarray(this.#start, this.#start + recordEnd),
-          this.#decodeOptions,
-        ),
-      );
-      this.#start += recordEnd;
+      out.push(this.#decode(this.#start, this.#start + recordEnd));
+      this.#advance(this.#start + recordEnd);
       this.#scanned = 0;
       this.#depth = 0;
     }
@@ -218,25 +249,28 @@ export class SyrupStreamDecoder {
     const buf = this.#buf;
     while (this.#start < this.#end) {
       if (this.#frameLength < 0) {
+        const at = this.#consumed;
         const maxDigits = String(this.#maxLength).length;
         let p = this.#start;
         let n = 0;
         while (p < this.#end && buf[p] >= 0x30 && buf[p] <= 0x39) {
           if (p > this.#start && buf[this.#start] === 0x30) {
-            throw new SyntaxError("Leading zero in a frame length at byte 0");
+            throw new SyntaxError(
+              `Leading zero in a frame length at byte ${at}`,
+            );
           }
           n = n * 10 + buf[p] - 0x30;
           p++;
           if (p - this.#start > maxDigits || n > this.#maxLength) {
             throw new SyntaxError(
-              `Frame longer than maxLength ${this.#maxLength} at byte 0`,
+              `Frame longer than maxLength ${this.#maxLength} at byte ${at}`,
             );
           }
         }
         if (p >= this.#end) return;
         if (buf[p] !== 0x3a || p === this.#start) {
           throw new SyntaxError(
-            `Expected a frame length and ":" at byte ${p - this.#start}`,
+            `Expected a frame length and ":" at byte ${at + p - this.#start}`,
           );
         }
         this.#frameLength = n;
@@ -244,10 +278,8 @@ export class SyrupStreamDecoder {
       }
       const frameEnd = this.#frameStart + this.#frameLength;
       if (frameEnd > this.#end) return;
-      out.push(
-        decode(buf.subarray(this.#frameStart, frameEnd), this.#decodeOptions),
-      );
-      this.#start = frameEnd;
+      out.push(this.#decode(this.#frameStart, frameEnd));
+      this.#advance(frameEnd);
       this.#frameLength = -1;
     }
   }
