@@ -103,6 +103,9 @@ export class StreamConnection extends FramedConnection {
 
   async #flush(): Promise<void> {
     try {
+      // Let the rest of this turn queue its frames (a CapTP answer is
+      // followed by its GC message) so they share one write.
+      await null;
       while (this.#queue.length > 0) {
         // Everything queued while the last write was in flight goes out in
         // one write: whole frames only, so no message is split between
