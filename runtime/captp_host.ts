@@ -7,15 +7,14 @@
  * when the target is a methods object and the first argument is a selector
  * (a symbol), that selector names the method; otherwise the whole list is
  * the arguments of a call (the suite's greeter and car factory are called
- * with no selector). A promise target waits for what it resolves to, so
- * the choice is made against the real object.
+ * with no selector).
  */
 import type {
   CapTPHost,
   RemoteHandler,
   RemotePromiseKit,
 } from "../protocol/captp/host.ts";
-import { deliver, deliverOnly } from "./e.ts";
+import { classify, deliver, deliverOnly } from "./e.ts";
 import { makeRemotePromise } from "./promise.ts";
 import { LocalReference, makeRemotePresence } from "./refs.ts";
 
@@ -35,24 +34,29 @@ function dispatch(
   return [undefined, args];
 }
 
+/**
+ * Sends wire arguments to `target`. A local promise is waited for, so the
+ * method-or-call choice is made against what it becomes; a remote promise
+ * takes the arguments as they are, which keeps pipelining through it.
+ */
+function send(target: unknown, args: unknown[]): Promise<unknown> {
+  if (classify(target).kind === "local-promise") {
+    return (target as Promise<unknown>).then((resolved) =>
+      send(resolved, args)
+    );
+  }
+  const [method, rest] = dispatch(target, args);
+  return deliver(target, method, rest);
+}
+
 export const captpHost: CapTPHost = {
-  deliver(target, args) {
-    if (target instanceof Promise && !LocalReference.is(target)) {
-      // Pipelined to one of our answers: decide once it has resolved.
-      return target.then((resolved) => {
-        const [method, rest] = dispatch(resolved, args);
-        return deliver(resolved, method, rest);
-      });
-    }
-    const [method, rest] = dispatch(target, args);
-    return deliver(target, method, rest);
-  },
+  deliver: send,
   deliverOnly(target, args) {
-    if (target instanceof Promise) {
-      target.then((resolved) => {
-        const [method, rest] = dispatch(resolved, args);
-        deliverOnly(resolved, method, rest);
-      }, () => {});
+    if (classify(target).kind === "local-promise") {
+      (target as Promise<unknown>).then(
+        (resolved) => captpHost.deliverOnly(resolved, args),
+        () => {},
+      );
       return;
     }
     const [method, rest] = dispatch(target, args);
