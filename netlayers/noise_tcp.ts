@@ -27,6 +27,7 @@
  * the records right after it. The receiver reads record plaintexts as one
  * stream, so the message maximum (`maxLength`, default 16 MiB) still applies.
  */
+import { listenTcp, tcpHints } from "./_tcp_listen.ts";
 import type { KeyPair } from "../protocol/crypto.ts";
 import type { CryptoProvider } from "../protocol/crypto.ts";
 import type { Clock } from "../protocol/clock.ts";
@@ -127,27 +128,17 @@ export class NoiseTcpNetlayer implements Netlayer {
       handshaking: new Set(),
     };
     this.#gate = new CookieGate(this.#ctx, options);
-    const addr = listener.addr;
     this.location = {
       transport: NOISE_TCP_TRANSPORT,
       designator: encodeBase32(keyPair.publicKey),
-      hints: { host: addr.hostname, port: String(addr.port) },
+      hints: tcpHints(listener),
     };
     this.#acceptLoop = this.#runAcceptLoop();
   }
 
   /** Start listening. @throws {Deno.errors.AddrInUse} and the like from Deno.listen */
   static listen(options: NoiseTcpOptions = {}): NoiseTcpNetlayer {
-    const port = options.port ?? 0;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`Port out of range: "${port}"`);
-    }
-    const listener = Deno.listen({
-      hostname: options.host ?? "127.0.0.1",
-      port,
-      transport: "tcp",
-    });
-    return new NoiseTcpNetlayer(listener, options);
+    return new NoiseTcpNetlayer(listenTcp(options), options);
   }
 
   /** Demand cookies from every initiation, whatever the load (tests, operators). */

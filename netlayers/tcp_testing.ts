@@ -9,6 +9,7 @@
  * chosen per netlayer and applies to every connection it makes or accepts.
  */
 
+import { listenTcp, tcpHints } from "./_tcp_listen.ts";
 import type { Connection, Netlayer, OCapNPeer } from "./types.ts";
 import type { FramingOptions } from "./types.ts";
 import type { Framing } from "./base.ts";
@@ -44,27 +45,17 @@ export class TcpTestingNetlayer implements Netlayer {
   private constructor(listener: Deno.TcpListener, options: TcpTestingOptions) {
     this.#listener = listener;
     this.#options = options;
-    const addr = listener.addr;
     this.location = {
       transport: TCP_TESTING_TRANSPORT,
       designator: options.designator ?? randomDesignator(),
-      hints: { host: addr.hostname, port: String(addr.port) },
+      hints: tcpHints(listener),
     };
     this.#acceptLoop = this.#runAcceptLoop();
   }
 
   /** Start listening. @throws {Deno.errors.AddrInUse} and the like from Deno.listen */
   static listen(options: TcpTestingOptions = {}): TcpTestingNetlayer {
-    const port = options.port ?? 0;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`Port out of range: "${port}"`);
-    }
-    const listener = Deno.listen({
-      hostname: options.host ?? "127.0.0.1",
-      port,
-      transport: "tcp",
-    });
-    return new TcpTestingNetlayer(listener, options);
+    return new TcpTestingNetlayer(listenTcp(options), options);
   }
 
   /** Connections currently open (made or accepted). */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { throwsExactly } from "../_assert.ts";
 import {
   formatPeerUri,
   formatSturdyRefUri,
@@ -22,27 +23,6 @@ import {
   record,
   type SyrupValue,
 } from "../../protocol/syrup/mod.ts";
-
-function throwsExactly(
-  fn: () => unknown,
-  type: new (...args: never[]) => Error,
-  message: RegExp,
-): Error {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof Error, "expected a throw");
-  assert.equal(
-    caught.constructor,
-    type,
-    `got ${caught.constructor.name}: ${caught.message}`,
-  );
-  assert.match(caught.message, message);
-  return caught;
-}
 
 const text = new TextEncoder();
 const tcp: OCapNPeer = {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { throwsExactly } from "../_assert.ts";
 import {
   DEFAULT_MAX_DEPTH,
   fromSyrup,
@@ -17,24 +18,6 @@ import {
   type SyrupValue,
 } from "../../protocol/syrup/value.ts";
 import { decode, encode } from "../../protocol/syrup/mod.ts";
-
-/** Assert `fn` throws exactly `type` (not a subclass) with a matching message. */
-function throwsExactly(
-  fn: () => unknown,
-  type: new (...args: never[]) => Error,
-  message: RegExp,
-): Error {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof Error, "expected a throw");
-  assert.equal(caught.constructor, type, `got ${caught.constructor.name}`);
-  assert.match(caught.message, message);
-  return caught;
-}
 
 const bytes = new Uint8Array([0, 1, 255]);
 
