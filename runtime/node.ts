@@ -28,6 +28,7 @@ import {
 import type { DialectName } from "../protocol/captp/_wire.ts";
 import { GiftTable } from "../protocol/captp/gifts.ts";
 import { HandoffRoles } from "../protocol/captp/handoff_roles.ts";
+import type { FinalizerFactory } from "../protocol/captp/host.ts";
 import type { Connection, Netlayer } from "../netlayers/types.ts";
 import { defaultCrypto } from "../crypto/mod.ts";
 import { captpHost } from "./captp_host.ts";
@@ -46,6 +47,11 @@ export interface NodeOptions {
   handshakeTimeoutMs?: number;
   /** Third-party handoff deadlines (see protocol/captp/gifts.ts). */
   handoff?: { depositMs?: number; withdrawMs?: number; handoffMs?: number };
+  /**
+   * When a presence counts as dropped, for op:gc-exports (default: the
+   * garbage collector's word); tests inject one they control.
+   */
+  finalizer?: FinalizerFactory;
 }
 
 export class OCapNNode {
@@ -188,6 +194,7 @@ export class OCapNNode {
       dialect: this.#options.dialect,
       maxMessageBytes: this.#options.maxMessageBytes,
       handshakeTimeoutMs: this.#options.handshakeTimeoutMs,
+      finalizer: this.#options.finalizer,
       onClose: () => {
         this.#sessions.delete(session);
         if (!connection.isClosed) void connection.close();
