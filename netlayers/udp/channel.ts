@@ -168,7 +168,22 @@ export class UdpChannel {
 
   /** One datagram addressed to this session; never throws on bad bytes. */
   receive(datagram: Uint8Array): void {
-    if (this.#closed) return;
+    this.receiveAuthentic(datagram);
+  }
+
+  /**
+   * `receive`, returning true when the datagram was authentic (AEAD
+   * passed, not a replay): the owner may then trust its source address
+   * (NAT rebinding).
+   */
+  receiveAuthentic(datagram: Uint8Array): boolean {
+    if (this.#closed) return false;
+    const before = this.#counters.received;
+    this.#receive(datagram);
+    return this.#counters.received !== before;
+  }
+
+  #receive(datagram: Uint8Array): void {
     const c = this.#counters;
     const type = peekType(datagram);
     if (type === undefined) return void c.malformed++;

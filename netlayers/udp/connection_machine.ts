@@ -16,20 +16,24 @@
  *                 `idleExpiry` (15 minutes) after the last ACTIVITY
  *   failed        handshake attempts exhausted, handshake error, or the
  *                 peer went silent with work pending (final)
- *   expired       idle past `idleExpiry`; the session and its keys are
- *                 dropped and a later contact handshakes again (final)
+ *   expired       idle past `idleExpiry` (or EXPIRE from the owner, whose
+ *                 registry deadline is then the idle timer); the session
+ *                 and its keys are dropped and a later contact handshakes
+ *                 again (final)
  *   closed        CLOSE from the owner (final)
  * Events: DIAL, ESTABLISHED (handshake done, either role), COOKIE { reply },
  *   HANDSHAKE_ERROR { error }, WORK (outstanding work began), QUIET (it
  *   ended), ACTIVITY (an authentic datagram arrived; the owner rate-limits
  *   it), REBIND { address } (an authentic datagram from a new address),
- *   PEER_SILENT { error } (the channel's own watchdog), CLOSE.
+ *   PEER_SILENT { error } (the channel's own watchdog), EXPIRE (the owner's
+ *   idle deadline passed; only with `externalIdleExpiry`), CLOSE.
  * Invariants: every path ends in exactly one of failed, expired or closed,
  *   and `end` runs exactly once, on entering it; no handshake datagram is
  *   sent outside `handshaking`; an address changes only on REBIND in
  *   `established` (only authenticated datagrams make one), never before.
  */
 import { assign, setup } from "xstate";
+import { HandshakeTimeoutError } from "./errors.ts";
 
 export const DEFAULT_HANDSHAKE_RETRANSMIT_MS = 1_000;
 export const DEFAULT_MAX_HANDSHAKE_ATTEMPTS = 5;
@@ -50,6 +54,11 @@ export interface ConnectionMachineInput {
   readonly maxHandshakeAttempts?: number;
   readonly idleExpiryMs?: number;
   readonly silentPeerMs?: number;
+  /**
+   * The owner keeps the idle deadline (a registry entry refreshed by
+   * traffic) and sends EXPIRE; the machine's own idle timer is then inert.
+   */
+  readonly externalIdleExpiry?: boolean;
 }
 
 interface Context {
@@ -69,6 +78,7 @@ export type ConnectionEvent =
   | { type: "ACTIVITY" }
   | { type: "REBIND"; address: string }
   | { type: "PEER_SILENT"; error: Error }
+  | { type: "EXPIRE" }
   | { type: "CLOSE" };
 
 export const connectionMachine = setup({
@@ -95,7 +105,9 @@ export const connectionMachine = setup({
     }),
     recordAttemptsExhausted: assign({
       error: ({ context }) =>
-        new Error(`Handshake unanswered after "${context.attempts}" attempts`),
+        new HandshakeTimeoutError(
+          `Handshake unanswered after "${context.attempts}" attempts`,
+        ),
     }),
     recordSilence: assign({
       error: ({ context }) =>
@@ -114,6 +126,7 @@ export const connectionMachine = setup({
     endClosed: ({ context }) => context.input.end?.("closed", undefined),
   },
   guards: {
+    ownsIdleTimer: ({ context }) => context.input.externalIdleExpiry !== true,
     attemptsLeft: ({ context }) =>
       context.attempts <
         (context.input.maxHandshakeAttempts ?? DEFAULT_MAX_HANDSHAKE_ATTEMPTS),
@@ -162,7 +175,12 @@ export const connectionMachine = setup({
       initial: "quiet",
       states: {
         quiet: {
-          after: { idleExpiry: "#udpConnection.expired" },
+          after: {
+            idleExpiry: {
+              guard: "ownsIdleTimer",
+              target: "#udpConnection.expired",
+            },
+          },
           on: {
             WORK: "active",
             ACTIVITY: { target: "quiet", reenter: true },
@@ -184,6 +202,7 @@ export const connectionMachine = setup({
       on: {
         REBIND: { actions: "rebind" },
         PEER_SILENT: { target: "failed", actions: "recordError" },
+        EXPIRE: "expired",
         CLOSE: "closed",
       },
     },

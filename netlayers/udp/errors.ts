@@ -23,3 +23,21 @@ export class SessionClosedError extends NetlayerError {
     this.name = "SessionClosedError";
   }
 }
+
+/** The handshake went unanswered (or unconfirmed) until its deadline. */
+export class HandshakeTimeoutError extends NetlayerError {
+  readonly code = "OCAPN_UDP_HANDSHAKE_TIMEOUT";
+  constructor(message: string) {
+    super(message);
+    this.name = "HandshakeTimeoutError";
+  }
+}
+
+/** The endpoint was closed before the operation could finish. */
+export class EndpointClosedError extends NetlayerError {
+  readonly code = "OCAPN_UDP_ENDPOINT_CLOSED";
+  constructor() {
+    super("UDP endpoint is closed");
+    this.name = "EndpointClosedError";
+  }
+}

@@ -86,3 +86,49 @@ export function resolveDataOptions(
   }
   return resolved;
 }
+
+/** Tunables of the UDP endpoint (endpoint.ts): handshake, cache, load. */
+export interface UdpEndpointTuning {
+  /** The initiator resends its current handshake flight this often (ms). */
+  handshakeRetransmit: number;
+  /** Flights sent before connect() gives up: the deadline is the product. */
+  handshakeAttempts: number;
+  /** A per-peer secret with no authentic traffic for this long is dropped (ms). */
+  idleTimeout: number;
+  /** Half-open handshakes at which initiations must carry a cookie (mac2). */
+  loadHalfOpen: number;
+  /** Initiations per second beyond which cookies are demanded. */
+  loadRate: number;
+  /** Half-open handshakes beyond which initiations are dropped outright. */
+  maxHalfOpen: number;
+  /** Demand cookies regardless of load (tests, operators under attack). */
+  forceCookies: boolean;
+  /** Data-plane options for every channel. */
+  data: Partial<UdpDataOptions>;
+}
+
+export const DEFAULT_ENDPOINT_TUNING: Readonly<UdpEndpointTuning> = Object
+  .freeze({
+    handshakeRetransmit: 1_000,
+    handshakeAttempts: 5,
+    idleTimeout: 15 * 60 * 1000,
+    loadHalfOpen: 64,
+    loadRate: 1_000,
+    maxHalfOpen: 1_024,
+    forceCookies: false,
+    data: {},
+  });
+
+export function resolveEndpointTuning(
+  options: Partial<UdpEndpointTuning> = {},
+): UdpEndpointTuning {
+  const resolved = { ...DEFAULT_ENDPOINT_TUNING, ...options };
+  for (const [key, value] of Object.entries(resolved)) {
+    if (key === "data" || key === "forceCookies") continue;
+    if (typeof value !== "number" || !(value > 0)) {
+      throw new RangeError(`Option "${key}" must be positive, got "${value}"`);
+    }
+  }
+  resolveDataOptions(resolved.data);
+  return resolved;
+}
