@@ -21,9 +21,12 @@ import { encode } from "../protocol/syrup/encode.ts";
 import { opDeliver } from "../protocol/captp/operations.ts";
 import type { QuestionPos } from "../protocol/captp/positions.ts";
 import { record } from "../protocol/syrup/value.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 import type { BenchRow } from "./_measure.ts";
 
-const ROUND_TRIPS = 2000;
+const ROUND_TRIPS = 4000;
+/** Round trips of each kind in a row before switching to the other. */
+const BLOCK = 50;
 const WARMUP = 200;
 const DELIVER_ONLY = 100_000;
 const CHAIN = 10;
@@ -35,15 +38,31 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
 });
 
-/** The call measured by the round trip, as bytes on the wire. */
-function sampleDeliver(): Uint8Array {
-  return encode(opDeliver(record("desc:export", 1n), [
+/**
+ * What one measured call puts on the wire once the session is warm, as
+ * captured from a run: the asker writes its op:deliver with the previous
+ * call's op:gc-answers riding along, the answerer writes the answer with
+ * the op:gc-exports of the asker's resolver in the same write. The echo
+ * baseline sends `request` and waits for `response`, one write each way.
+ */
+function sampleExchange(): { request: Uint8Array; response: Uint8Array } {
+  const deliver = encode(opDeliver(record("desc:export", 1n), [
     Symbol.for("echo"),
     "hello",
   ], {
-    answerPos: 3 as QuestionPos,
-    resolveMeDesc: record("desc:import-object", 5n),
+    answerPos: 1 as QuestionPos,
+    resolveMeDesc: record("desc:import-object", 2n),
   }));
+  const gcAnswers = encode(record("op:gc-answers", [0n]));
+  const answer = encode(opDeliver(record("desc:export", 2n), [
+    Symbol.for("fulfill"),
+    "hello",
+  ]));
+  const gcExports = encode(record("op:gc-exports", [2n], [1n]));
+  return {
+    request: concatBytes([deliver, gcAnswers]),
+    response: concatBytes([answer, gcExports]),
+  };
 }
 
 // ---- Child: the server ----
@@ -63,7 +82,7 @@ async function serve(): Promise<void> {
   const echoLoop = (async () => {
     for await (const conn of echo) {
       conn.setNoDelay(true);
-      conn.readable.pipeTo(conn.writable).catch(() => {});
+      respond(conn).catch(() => {});
     }
   })();
   console.log(JSON.stringify({ uri, echoPort: echo.addr.port }));
@@ -74,6 +93,29 @@ async function serve(): Promise<void> {
   await node.close();
 }
 
+/**
+ * The baseline's server: the same socket calls as netlayers/
+ * stream_connection.ts (read into one buffer, one write per reply), and
+ * nothing else.
+ */
+async function respond(conn: Deno.TcpConn): Promise<void> {
+  const { request, response } = sampleExchange();
+  const buffer = new Uint8Array(64 * 1024);
+  let got = 0;
+  for (;;) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    got += n;
+    for (; got >= request.length; got -= request.length) {
+      let offset = 0;
+      while (offset < response.length) {
+        offset += await conn.write(response.subarray(offset));
+      }
+    }
+  }
+  conn.close();
+}
+
 // ---- Parent: the measurements ----
 
 function median(samples: number[]): number {
@@ -81,34 +123,48 @@ function median(samples: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-async function rawEcho(port: number, bytes: Uint8Array): Promise<number> {
+/**
+ * Round trips of the raw exchange and of a CapTP call, alternating in
+ * blocks so that both see the same machine load (the host is shared and
+ * noisy); medians in µs, [captp, echo].
+ */
+async function roundTrips(
+  port: number,
+  target: unknown,
+): Promise<[number, number]> {
+  const { request, response } = sampleExchange();
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   conn.setNoDelay(true);
-  const buf = new Uint8Array(64 * 1024);
-  const times: number[] = [];
-  for (let i = 0; i < WARMUP + ROUND_TRIPS; i++) {
-    const t0 = performance.now();
-    await conn.write(bytes);
-    let got = 0;
-    while (got < bytes.length) {
-      const n = await conn.read(buf);
+  const buffer = new Uint8Array(64 * 1024);
+  const echo = async () => {
+    await conn.write(request);
+    for (let got = 0; got < response.length;) {
+      const n = await conn.read(buffer);
       if (n === null) throw new Error("Echo closed early");
       got += n;
     }
-    if (i >= WARMUP) times.push(performance.now() - t0);
+  };
+  const call = () => E(target).echo("hello");
+  const echoTimes: number[] = [];
+  const callTimes: number[] = [];
+  for (let i = 0; i < WARMUP; i++) {
+    await echo();
+    await call();
+  }
+  for (let block = 0; block < ROUND_TRIPS / BLOCK; block++) {
+    for (let i = 0; i < BLOCK; i++) {
+      const t0 = performance.now();
+      await echo();
+      echoTimes.push(performance.now() - t0);
+    }
+    for (let i = 0; i < BLOCK; i++) {
+      const t0 = performance.now();
+      await call();
+      callTimes.push(performance.now() - t0);
+    }
   }
   conn.close();
-  return median(times) * 1000;
-}
-
-async function captpRoundTrip(target: unknown): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < WARMUP + ROUND_TRIPS; i++) {
-    const t0 = performance.now();
-    await E(target).echo("hello");
-    if (i >= WARMUP) times.push(performance.now() - t0);
-  }
-  return median(times) * 1000;
+  return [median(callTimes) * 1000, median(echoTimes) * 1000];
 }
 
 /** `DELIVER_ONLY` send-onlys in bursts of `burst`, each burst flushed. */
@@ -191,8 +247,7 @@ async function measure(filter: string | undefined): Promise<void> {
       chain: `captp ${CHAIN}-step pipelined chain (tcp loopback)`,
     };
     if (wanted(names.rt)) {
-      const echo = await rawEcho(echoPort, sampleDeliver());
-      const rt = await captpRoundTrip(target);
+      const [rt, echo] = await roundTrips(echoPort, target);
       rows.push(row(names.rt, rt, "µs", ["raw tcp echo, same bytes", echo]));
     }
     if (wanted(names.rate)) {

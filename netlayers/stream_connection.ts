@@ -112,7 +112,7 @@ export class StreamConnection extends FramedConnection {
         // writes by us, and a burst costs one syscall instead of one each.
         const frames = this.#queue;
         this.#queue = [];
-        const batch = frames.length === 1 ? frames[0] : concatBytes(frames);
+        const batch = frames.length === 1 ? frames[0] : joinFrames(frames);
         let offset = 0;
         while (offset < batch.length) {
           offset += await this.#duplex.write(batch.subarray(offset));
@@ -142,4 +142,23 @@ export class StreamConnection extends FramedConnection {
       // Already closed by the runtime.
     }
   }
+}
+
+/**
+ * The frames as one buffer. The Syrup encoder carves consecutive messages
+ * out of one chunk, so frames queued in one turn are usually adjacent in
+ * memory: then a view over them is enough, and copying (a fresh buffer per
+ * write) is left for frames that are not.
+ */
+function joinFrames(frames: Uint8Array[]): Uint8Array {
+  const first = frames[0];
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < frames.length; i++) {
+    const frame = frames[i];
+    if (frame.buffer !== first.buffer || frame.byteOffset !== end) {
+      return concatBytes(frames);
+    }
+    end += frame.length;
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
 }

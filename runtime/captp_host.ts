@@ -14,9 +14,9 @@ import type {
   RemoteHandler,
   RemotePromiseKit,
 } from "../protocol/captp/host.ts";
-import { classify, deliver, deliverOnly } from "./e.ts";
-import { makeRemotePromise } from "./promise.ts";
-import { LocalReference, makeRemotePresence } from "./refs.ts";
+import { deliver, deliverOnly } from "./e.ts";
+import { makeRemotePromise, promiseRecord } from "./promise.ts";
+import { LocalReference, makeRemotePresence, RemotePresence } from "./refs.ts";
 
 /** Splits wire arguments into (method, args) for `target`. */
 function dispatch(
@@ -34,13 +34,19 @@ function dispatch(
   return [undefined, args];
 }
 
+/** classify()'s "local-promise", without building its answer per message. */
+function isLocalPromise(target: unknown): target is Promise<unknown> {
+  return target instanceof Promise &&
+    promiseRecord(target)?.handler === undefined;
+}
+
 /**
  * Sends wire arguments to `target`. A local promise is waited for, so the
  * method-or-call choice is made against what it becomes; a remote promise
  * takes the arguments as they are, which keeps pipelining through it.
  */
 function send(target: unknown, args: unknown[]): Promise<unknown> {
-  if (classify(target).kind === "local-promise") {
+  if (isLocalPromise(target)) {
     return (target as Promise<unknown>).then((resolved) =>
       send(resolved, args)
     );
@@ -52,7 +58,7 @@ function send(target: unknown, args: unknown[]): Promise<unknown> {
 export const captpHost: CapTPHost = {
   deliver: send,
   deliverOnly(target, args) {
-    if (classify(target).kind === "local-promise") {
+    if (isLocalPromise(target)) {
       (target as Promise<unknown>).then(
         (resolved) => captpHost.deliverOnly(resolved, args),
         () => {},
@@ -72,5 +78,9 @@ export const captpHost: CapTPHost = {
     if (LocalReference.is(value)) return "reference";
     if (value instanceof Promise) return "promise";
     return undefined;
+  },
+  handlerOf(value) {
+    if (RemotePresence.is(value)) return RemotePresence.handler(value);
+    return value instanceof Promise ? promiseRecord(value)?.handler : undefined;
   },
 };

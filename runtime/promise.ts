@@ -33,7 +33,43 @@ export interface PromiseRecord {
   queue: QueuedMessage[];
 }
 
-const records = new WeakMap<Promise<unknown>, PromiseRecord>();
+/**
+ * Attaches a record to a promise as a private field (the base constructor
+ * returns the promise, so the subclass's field lands on it). Why not a
+ * WeakMap: V8's young-generation GC keeps a WeakMap's young keys alive until
+ * the next full collection, so a promise per CapTP call made every call's
+ * objects survive into the old generation and the scavenges grew costly.
+ * A private field is invisible to other code, as the WeakMap entry was.
+ */
+class ReturnsTarget {
+  constructor(target: object) {
+    return target;
+  }
+}
+
+class Recorded extends ReturnsTarget {
+  #record: PromiseRecord;
+
+  private constructor(promise: Promise<unknown>, record: PromiseRecord) {
+    super(promise);
+    this.#record = record;
+  }
+
+  static attach(promise: Promise<unknown>, record: PromiseRecord): void {
+    new Recorded(promise, record);
+  }
+
+  static get(promise: object): PromiseRecord | undefined {
+    return #record in promise ? (promise as Recorded).#record : undefined;
+  }
+}
+
+const records = {
+  get: (promise: Promise<unknown>) => Recorded.get(promise),
+  has: (promise: Promise<unknown>) => Recorded.get(promise) !== undefined,
+  set: (promise: Promise<unknown>, record: PromiseRecord) =>
+    Recorded.attach(promise, record),
+};
 
 export function promiseRecord(
   promise: Promise<unknown>,

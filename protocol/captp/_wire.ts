@@ -9,6 +9,7 @@
  */
 
 import type { GcStyle } from "./operations.ts";
+import type { RemoteHandler } from "./host.ts";
 
 export interface Dialect {
   /** How op:gc-exports / op:gc-answers are spelled. */
@@ -41,5 +42,35 @@ export class Resolver {
     if (this.#done) return;
     this.#done = true;
     this.#settle(outcome);
+  }
+}
+
+/**
+ * A RemoteHandler that remembers what the engine made it for (a presence's
+ * descriptor, a question) in private fields, so the engine can tell its own
+ * presences and question promises apart by asking the host for their
+ * handler (CapTPHost.handlerOf). Why not a WeakMap from promise to
+ * question: V8's young-generation GC keeps the keys of such an entry alive
+ * until the next full collection, and a question per call made every
+ * call's objects survive into the old generation.
+ */
+export class OwnedHandler<T> {
+  readonly #owner: object;
+  readonly #what: T;
+  readonly applyMethod: RemoteHandler["applyMethod"];
+  readonly sendOnly: RemoteHandler["sendOnly"];
+
+  constructor(owner: object, what: T, handler: RemoteHandler) {
+    this.#owner = owner;
+    this.#what = what;
+    this.applyMethod = handler.applyMethod;
+    this.sendOnly = handler.sendOnly;
+  }
+
+  /** What `handler` was made for, if `owner` made it. */
+  static what<T>(handler: unknown, owner: object): T | undefined {
+    return handler instanceof OwnedHandler && handler.#owner === owner
+      ? handler.#what as T
+      : undefined;
   }
 }

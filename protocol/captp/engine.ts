@@ -32,7 +32,7 @@ import {
   type QuestionPos,
 } from "./positions.ts";
 import * as ops from "./operations.ts";
-import { type Dialect, Resolver } from "./_wire.ts";
+import { type Dialect, OwnedHandler, Resolver } from "./_wire.ts";
 import {
   deliverToBootstrap,
   type GiftExchange,
@@ -85,7 +85,10 @@ export class Engine {
   #questions: HandleTable<Question>;
   /** Positions chosen by the peer. */
   #answers: AnswerTable = new Map();
-  /** Our presences and question promises, for encoding them back. */
+  /**
+   * Our presences and question promises, for encoding them back, when the
+   * host cannot name their handlers (see OwnedHandler).
+   */
   #mine = new WeakMap<object, SyrupValue | Question>();
   #finalizer;
   #severed: SessionSeveredError | undefined;
@@ -244,6 +247,10 @@ export class Engine {
   #settleTo(promise: Promise<unknown>, resolver: ImportEntry): void {
     const report = (kind: symbol, value: unknown) => {
       if (this.#severed) return;
+      // Unpinning below releases the resolver (op:gc-exports). Queued
+      // before the send, the GC flush runs ahead of the transport's write,
+      // so the release shares the resolution's write instead of a second one.
+      this.#queueFlush();
       let wire: SyrupValue;
       try {
         wire = this.#encode([kind, value]);
@@ -307,8 +314,28 @@ export class Engine {
     return toSyrup(value, { encodeRef: this.#encodeRef, revealError });
   }
 
+  /** What `value` stands for if it is our presence or question promise. */
+  #mineOf(value: object): SyrupValue | Question | undefined {
+    const host = this.#o.host;
+    return host.handlerOf === undefined
+      ? this.#mine.get(value)
+      : OwnedHandler.what(host.handlerOf(value), this);
+  }
+
+  /** `handler`, marked as standing for `what` when `made` is encoded back. */
+  #own(what: SyrupValue | Question, handler: RemoteHandler): RemoteHandler {
+    return this.#o.host.handlerOf === undefined
+      ? handler
+      : new OwnedHandler(this, what, handler);
+  }
+
+  /** Records `made` for #mineOf when the host cannot name its handler. */
+  #remember(made: object, what: SyrupValue | Question): void {
+    if (this.#o.host.handlerOf === undefined) this.#mine.set(made, what);
+  }
+
   #encodeRefImpl(value: object): SyrupValue | undefined {
-    const mine = this.#mine.get(value);
+    const mine = this.#mineOf(value);
     if (mine !== undefined && !("kit" in (mine as object))) {
       return mine as SyrupValue;
     }
@@ -332,7 +359,7 @@ export class Engine {
 
   /** The descriptor naming `value` on the wire, if it is our presence. */
   descriptorOf(value: object): SyrupValue | undefined {
-    const mine = this.#mine.get(value);
+    const mine = this.#mineOf(value);
     return mine !== undefined && !("kit" in (mine as object))
       ? mine as SyrupValue
       : undefined;
@@ -357,7 +384,8 @@ export class Engine {
     const live = entry.presence?.deref();
     if (live !== undefined) return live;
     entry.generation++;
-    const handler = this.#handler(ops.descExport(pos));
+    const desc = ops.descExport(pos);
+    const handler = this.#own(desc, this.#handler(desc));
     let presence: object;
     if (kind === "promise") {
       const kit = this.#o.host.makeRemotePromise(handler);
@@ -373,7 +401,7 @@ export class Engine {
     } else {
       presence = this.#o.host.makeRemotePresence(handler);
     }
-    this.#mine.set(presence, ops.descExport(pos));
+    this.#remember(presence, desc);
     entry.presence = this.#finalizer.track(presence, {
       pos,
       generation: entry.generation,
@@ -493,7 +521,7 @@ export class Engine {
     };
     const q = this.#questions.allocate(question) as QuestionPos;
     question.desc = ops.descAnswer(q);
-    const kit = this.#o.host.makeRemotePromise({
+    const kit = this.#o.host.makeRemotePromise(this.#own(question, {
       applyMethod: (_t, m, a) =>
         question.state === "pending"
           ? this.#call(ops.descAnswer(q), m, a)
@@ -508,10 +536,10 @@ export class Engine {
           this.#handler(ops.descAnswer(q)).sendOnly(_t, m, a);
         }
       },
-    });
+    }));
     kit.promise.catch(noop);
     question.kit = kit;
-    this.#mine.set(kit.promise, question);
+    this.#remember(kit.promise, question);
     const resolver = new Resolver(([kind, value]) => {
       if (question.state !== "pending") return;
       question.state = kind === "fulfill" ? "fulfilled" : "broken";

@@ -45,6 +45,12 @@ export interface CapTPHost {
    * desc:import-promise), or neither (the engine refuses to pass it).
    */
   classify(value: object): "reference" | "promise" | undefined;
+  /**
+   * The handler given to makeRemotePresence / makeRemotePromise for
+   * `value`, if it is such a presence or promise.
+   * Optional: without it the engine keeps its own WeakMap.
+   */
+  handlerOf?(value: object): RemoteHandler | undefined;
 }
 
 /**

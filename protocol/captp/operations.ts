@@ -141,7 +141,8 @@ function position(value: SyrupValue, where: string): number {
   return Number(value);
 }
 
-function descriptor(value: SyrupValue, where: string): [string, SyrupValue[]] {
+/** The label of a descriptor record with the right number of fields. */
+function descriptor(value: SyrupValue, where: string): string {
   if (!(value instanceof SyrupRecord) || typeof value.label !== "symbol") {
     fail(where, `expected a descriptor, got ${quote(value)}`);
   }
@@ -153,28 +154,30 @@ function descriptor(value: SyrupValue, where: string): [string, SyrupValue[]] {
   if (value.fields.length !== arity) {
     fail(where, `<${label}> takes ${arity} fields, got ${value.fields.length}`);
   }
-  return [label, value.fields];
+  return label;
 }
 
 /** `<desc:export n>` or `<desc:answer n>` read from the peer. */
 export function readTarget(value: SyrupValue, where: string): TargetDesc {
-  const [label, fields] = descriptor(value, where);
+  const label = descriptor(value, where);
+  const field = (value as SyrupRecord).fields[0];
   if (label === "desc:export") {
-    return { type: label, position: position(fields[0], where) as ExportPos };
+    return { type: label, position: position(field, where) as ExportPos };
   }
   if (label === "desc:answer") {
-    return { type: label, position: position(fields[0], where) as AnswerPos };
+    return { type: label, position: position(field, where) as AnswerPos };
   }
   return fail(where, `expected desc:export or desc:answer, got <${label}>`);
 }
 
 /** `<desc:import-object n>` or `<desc:import-promise n>` read from the peer. */
 export function readImport(value: SyrupValue, where: string): ImportDesc {
-  const [label, fields] = descriptor(value, where);
+  const label = descriptor(value, where);
   if (label !== "desc:import-object" && label !== "desc:import-promise") {
     fail(where, `expected desc:import-object or -promise, got <${label}>`);
   }
-  return { type: label, position: position(fields[0], where) as ImportPos };
+  const field = (value as SyrupRecord).fields[0];
+  return { type: label, position: position(field, where) as ImportPos };
 }
 
 /** A GC field: a list of integers, or (oldest suites) one integer. */
@@ -185,6 +188,28 @@ function integers(value: SyrupValue, where: string): SyrupValue[] {
   }
   return value;
 }
+
+/** Every message passes here: no string is built unless the count is wrong. */
+function checkArity(
+  label: string,
+  length: number,
+  one: number,
+  other = one,
+): void {
+  if (length !== one && length !== other) {
+    const allowed = one === other ? `${one}` : `${one} or ${other}`;
+    fail(label, `takes ${allowed} fields, got ${length}`);
+  }
+}
+
+/** Field names for error messages, built once rather than per message. */
+const whereOf = (label: string) => ({
+  toDesc: `${label} to-desc`,
+  answerPos: `${label} answer-pos`,
+  resolveMeDesc: `${label} resolve-me-desc`,
+});
+const WHERE_DELIVER = whereOf("op:deliver");
+const WHERE_DELIVER_ONLY = whereOf("op:deliver-only");
 
 /**
  * Read one operation. ProtocolViolationError for anything that is not a
@@ -199,14 +224,9 @@ export function readOperation(value: SyrupValue): Operation {
     fail("message", `unknown operation ${quote(value.label)}`);
   }
   const f = value.fields;
-  const arity = (...allowed: number[]) => {
-    if (!allowed.includes(f.length)) {
-      fail(label, `takes ${allowed.join(" or ")} fields, got ${f.length}`);
-    }
-  };
   switch (label as OpLabel) {
     case "op:start-session": {
-      arity(4);
+      checkArity(label, f.length, 4);
       if (typeof f[0] !== "string") {
         fail(label, `captp-version must be a string, got ${quote(f[0])}`);
       }
@@ -221,26 +241,27 @@ export function readOperation(value: SyrupValue): Operation {
     case "op:deliver":
     case "op:deliver-only": {
       const only = label === "op:deliver-only";
-      arity(only ? 2 : 4);
+      const where = only ? WHERE_DELIVER_ONLY : WHERE_DELIVER;
+      checkArity(label, f.length, only ? 2 : 4);
       if (!Array.isArray(f[1])) {
         fail(label, `args must be a list, got ${quote(f[1])}`);
       }
       const answer = only || f[2] === false
         ? false
-        : position(f[2], `${label} answer-pos`) as AnswerPos;
+        : position(f[2], where.answerPos) as AnswerPos;
       const resolver = only || f[3] === false
         ? false
-        : readImport(f[3], `${label} resolve-me-desc`);
+        : readImport(f[3], where.resolveMeDesc);
       return {
         type: "op:deliver",
-        to: readTarget(f[0], `${label} to-desc`),
+        to: readTarget(f[0], where.toDesc),
         args: f[1],
         answerPos: answer,
         resolveMeDesc: resolver,
       };
     }
     case "op:listen": {
-      arity(2, 3);
+      checkArity(label, f.length, 2, 3);
       if (f.length === 3 && typeof f[2] !== "boolean") {
         fail(label, `wants-partial must be a boolean, got ${quote(f[2])}`);
       }
@@ -254,7 +275,7 @@ export function readOperation(value: SyrupValue): Operation {
     case "op:get":
     case "op:index":
     case "op:untag":
-      arity(3);
+      checkArity(label, f.length, 3);
       return {
         type: label as "op:get",
         receiverDesc: readTarget(f[0], `${label} receiver-desc`),
@@ -262,7 +283,7 @@ export function readOperation(value: SyrupValue): Operation {
         newAnswerPos: position(f[2], `${label} new-answer-pos`) as AnswerPos,
       };
     case "op:gc-exports": {
-      arity(2);
+      checkArity(label, f.length, 2);
       const where = "op:gc-exports";
       const positions = integers(f[0], where).map((p) => position(p, where));
       const deltas = integers(f[1], where).map((d) => {
@@ -284,7 +305,7 @@ export function readOperation(value: SyrupValue): Operation {
       };
     }
     case "op:gc-answers":
-      arity(1);
+      checkArity(label, f.length, 1);
       return {
         type: "op:gc-answers",
         answerPositions: integers(f[0], label).map((p) =>
@@ -292,7 +313,7 @@ export function readOperation(value: SyrupValue): Operation {
         ),
       };
     case "op:abort":
-      arity(1);
+      checkArity(label, f.length, 1);
       // Liberal: whatever the reason, the peer is leaving.
       return {
         type: "op:abort",
