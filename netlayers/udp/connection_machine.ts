@@ -6,9 +6,11 @@
  *
  * States:
  *   idle          created; nothing sent or received
- *   handshaking   (initiator) initiation sent; resent every
- *                 `handshakeRetransmit` up to `maxHandshakeAttempts` times;
- *                 a cookie reply resends at once with the cookie's mac2
+ *   handshaking   (initiator) initiation sent; resent after
+ *                 `handshakeRetransmit`, each wait twice the one before up
+ *                 to HANDSHAKE_RETRANSMIT_CAP_MS, `maxHandshakeAttempts`
+ *                 flights in all (handshakeDeadline() sums the waits); a
+ *                 cookie reply resends at once with the cookie's mac2
  *   established   keys and session hashcodes exist (a UdpChannel runs)
  *     .active     outstanding work: the peer must be heard from within
  *                 `silentPeer`, each ACTIVITY restarts the deadline
@@ -37,6 +39,11 @@ import { HandshakeTimeoutError } from "./errors.ts";
 
 export const DEFAULT_HANDSHAKE_RETRANSMIT_MS = 1_000;
 export const DEFAULT_MAX_HANDSHAKE_ATTEMPTS = 5;
+/**
+ * Backoff stops doubling here: a peer that is merely slow or lossy is still
+ * asked every few seconds, and the default deadline stays 15 s.
+ */
+export const HANDSHAKE_RETRANSMIT_CAP_MS = 4_000;
 export const DEFAULT_IDLE_EXPIRY_MS = 15 * 60 * 1000;
 export const DEFAULT_SILENT_PEER_MS = 15_000;
 
@@ -59,6 +66,34 @@ export interface ConnectionMachineInput {
    * traffic) and sends EXPIRE; the machine's own idle timer is then inert.
    */
   readonly externalIdleExpiry?: boolean;
+}
+
+type Schedule = Pick<
+  ConnectionMachineInput,
+  "handshakeRetransmitMs" | "maxHandshakeAttempts"
+>;
+
+/**
+ * The wait after flight `n` (0 for the first) before the next flight or,
+ * after the last, failure: doubling, so a congested or distant peer is not
+ * hammered, and capped (never below the first wait).
+ */
+export function retransmitDelay(n: number, schedule: Schedule): number {
+  const first = schedule.handshakeRetransmitMs ??
+    DEFAULT_HANDSHAKE_RETRANSMIT_MS;
+  return Math.min(
+    first * 2 ** n,
+    Math.max(first, HANDSHAKE_RETRANSMIT_CAP_MS),
+  );
+}
+
+/** From the first flight to failure: the sum of every wait. */
+export function handshakeDeadline(schedule: Schedule): number {
+  const flights = schedule.maxHandshakeAttempts ??
+    DEFAULT_MAX_HANDSHAKE_ATTEMPTS;
+  let total = 0;
+  for (let n = 0; n < flights; n++) total += retransmitDelay(n, schedule);
+  return total;
 }
 
 interface Context {
@@ -133,7 +168,7 @@ export const connectionMachine = setup({
   },
   delays: {
     handshakeRetransmit: ({ context }) =>
-      context.input.handshakeRetransmitMs ?? DEFAULT_HANDSHAKE_RETRANSMIT_MS,
+      retransmitDelay(context.attempts - 1, context.input),
     idleExpiry: ({ context }) =>
       context.input.idleExpiryMs ?? DEFAULT_IDLE_EXPIRY_MS,
     silentPeer: ({ context }) =>

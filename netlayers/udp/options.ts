@@ -89,9 +89,18 @@ export function resolveDataOptions(
 
 /** Tunables of the UDP endpoint (endpoint.ts): handshake, cache, load. */
 export interface UdpEndpointTuning {
-  /** The initiator resends its current handshake flight this often (ms). */
+  /**
+   * The initiator first resends its current handshake flight after this
+   * long (ms); each later wait is twice the one before, up to 4 s
+   * (HANDSHAKE_RETRANSMIT_CAP_MS in connection_machine.ts).
+   */
   handshakeRetransmit: number;
-  /** Flights sent before connect() gives up: the deadline is the product. */
+  /**
+   * Flights sent before connect() gives up, one wait after the last. The
+   * handshake deadline is the sum of the waits, 1+2+4+4+4 = 15 s by default
+   * (handshakeDeadline()); half-open answers expire after it, and a cached
+   * secret whose peer does not ack a new connection within it is dropped.
+   */
   handshakeAttempts: number;
   /** A per-peer secret with no authentic traffic for this long is dropped (ms). */
   idleTimeout: number;

@@ -3,13 +3,18 @@
  * ManualClock: datagrams sent with `sendTo` arrive 1 ms later at whatever
  * endpoint owns the destination address, each batch followed by `flush()`,
  * as the socket glue does. Seeded loss, a per-datagram filter (to drop,
- * redirect or spy) and a log of handshake datagram types let the endpoint
- * tests check retransmission, cookies, rebinding and caching.
+ * redirect or spy), a log of handshake datagram types and restarting a node
+ * let the endpoint tests check retransmission, cookies, rebinding and
+ * caching.
  */
+import assert from "node:assert/strict";
 import { nativeCrypto } from "../../../crypto/native.ts";
 import { ManualClock } from "../../../protocol/manual_clock.ts";
 import { Registry } from "../../../protocol/registry.ts";
-import { noiseIdentity } from "../../../netlayers/noise/peer_handshake.ts";
+import {
+  type NoiseIdentity,
+  noiseIdentity,
+} from "../../../netlayers/noise/peer_handshake.ts";
 import { addressKey, type UdpAddress } from "../../../netlayers/udp/address.ts";
 import {
   UdpEndpoint,
@@ -21,6 +26,7 @@ import { seededRandom } from "./_link_shim.ts";
 export interface Node {
   endpoint: UdpEndpoint;
   registry: Registry;
+  identity: NoiseIdentity;
   key: Uint8Array;
   address: UdpAddress;
   accepted: UdpSession[];
@@ -48,15 +54,33 @@ export class Net {
     host: string,
     options: Partial<UdpEndpointTuning> = {},
   ): Node {
-    const address = { hostname: host, port: 4000 };
-    const registry = new Registry({ clock: this.clock });
     const identity = noiseIdentity(
       nativeCrypto,
       nativeCrypto.ed25519.generateKeyPair(),
     );
+    return this.#spawn({ hostname: host, port: 4000 }, { identity, options });
+  }
+
+  /**
+   * The node's process restarts: its endpoint closes and a new one with the
+   * same identity, at the same address, starts with a new registry.
+   */
+  restart(node: Node, options: Partial<UdpEndpointTuning> = {}): Node {
+    node.endpoint.close();
+    this.#nodes.delete(addressKey(node.address));
+    return this.#spawn(node.address, { identity: node.identity, options });
+  }
+
+  #spawn(
+    address: UdpAddress,
+    spec: { identity: NoiseIdentity; options: Partial<UdpEndpointTuning> },
+  ): Node {
+    const { identity, options } = spec;
+    const registry = new Registry({ clock: this.clock });
     const node = {
       registry,
       address,
+      identity,
       key: identity.ed25519.publicKey,
       accepted: [] as UdpSession[],
     } as Node;
@@ -137,4 +161,13 @@ export function inbox(session: UdpSession) {
     close: (reason) => box.closed = reason ?? "clean",
   });
   return box;
+}
+
+/** Closes the net; every node's registry and session table are empty. */
+export function assertEmpty(net: Net, ...nodes: Node[]): void {
+  net.close();
+  for (const node of nodes) {
+    assert.equal(node.registry.stats().live, 0, "registry is empty");
+    assert.equal(node.endpoint.stats().sessions, 0);
+  }
 }

@@ -7,6 +7,8 @@ import {
   type ConnectionMachineInput,
   DEFAULT_IDLE_EXPIRY_MS,
   type EndState,
+  HANDSHAKE_RETRANSMIT_CAP_MS,
+  handshakeDeadline,
 } from "../../../netlayers/udp/connection_machine.ts";
 
 function start(input: Partial<ConnectionMachineInput> = {}) {
@@ -34,22 +36,54 @@ function start(input: Partial<ConnectionMachineInput> = {}) {
   return { clock, actor, log, state };
 }
 
-Deno.test("connectionMachine resends the initiation and fails after the last attempt", () => {
+Deno.test("connectionMachine resends the initiation with doubling waits and fails after the last attempt", () => {
   const { clock, actor, log, state } = start();
   assert.equal(state(), '"idle"');
   actor.send({ type: "DIAL" });
   assert.equal(state(), '"handshaking"');
   assert.equal(log.initiations, 1);
   clock.advance(100);
-  clock.advance(100);
-  assert.equal(log.initiations, 3);
-  clock.advance(100);
-  assert.equal(state(), '"failed"');
+  assert.equal(log.initiations, 2, "first resend after 100 ms");
+  clock.advance(199);
+  assert.equal(log.initiations, 2);
+  clock.advance(1);
+  assert.equal(log.initiations, 3, "second resend 200 ms later");
+  clock.advance(399);
+  assert.equal(state(), '"handshaking"');
+  clock.advance(1);
+  assert.equal(state(), '"failed"', "failed 400 ms after the last flight");
   assert.equal(log.ends.length, 1);
   assert.match(log.ends[0][1]!.message, /unanswered after "3" attempts/);
   clock.advance(10_000);
   assert.equal(log.initiations, 3, "no handshake datagram after the end");
   assert.equal(clock.pending, 0);
+});
+
+Deno.test("connectionMachine caps the retransmission wait and handshakeDeadline() sums the waits", () => {
+  const { clock, actor, log } = start({
+    handshakeRetransmitMs: 1_000,
+    maxHandshakeAttempts: 6,
+  });
+  const sentAt: number[] = [];
+  const input = actor.getSnapshot().context.input;
+  actor.send({ type: "DIAL" });
+  while (log.ends.length === 0) {
+    if (sentAt.length < log.initiations) sentAt.push(clock.now());
+    clock.advance(1);
+  }
+  assert.equal(HANDSHAKE_RETRANSMIT_CAP_MS, 4_000);
+  assert.deepEqual(sentAt, [0, 1_000, 3_000, 7_000, 11_000, 15_000]);
+  assert.equal(clock.now(), 19_000);
+  assert.equal(handshakeDeadline(input), 19_000);
+  assert.equal(handshakeDeadline({}), 15_000, "the default: 1+2+4+4+4 s");
+  assert.equal(
+    handshakeDeadline({
+      handshakeRetransmitMs: 9_000,
+      maxHandshakeAttempts: 2,
+    }),
+    18_000,
+    "a first wait above the cap is kept",
+  );
 });
 
 Deno.test("connectionMachine answers a cookie reply and then establishes", () => {
