@@ -5,9 +5,8 @@
  * netlayers/noise itself. Also the cookie gate's per-message cost against
  * one bare BLAKE2s of the same bytes.
  *
- * @chainsafe/libp2p-noise is not compared here: its handshake runs over
- * libp2p duplex streams and connection objects, and driving it in memory
- * was outside this piece's budget.
+ * Whole sessions (the netlayer's handshake plus op:start-session, beside
+ * their floor and @chainsafe/libp2p-noise) are bench/session_script.ts.
  */
 import { nativeCrypto, nobleCrypto } from "../crypto/mod.ts";
 import type { CryptoProvider } from "../protocol/crypto.ts";

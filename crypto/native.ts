@@ -5,13 +5,24 @@
  * several times faster here than in pure JavaScript.
  *
  * Raw 32-byte keys become KeyObjects through fixed DER prefixes (PKCS#8 for
- * secrets, SPKI for public keys) written into a fresh buffer per call; the
- * buffer holding a secret is zeroed as soon as the KeyObject exists, and no
- * KeyObject outlives the call that built it.
+ * secrets, SPKI for public keys). Importing costs as much as a third of a
+ * Diffie-Hellman (an Ed25519 secret import derives its public key), and a
+ * static key is used by every session, so each KeyObject is kept in a
+ * WeakMap keyed by the caller's Uint8Array (crypto/_key_cache.ts): it lives
+ * exactly as long as that array, and a changed (e.g. zeroed) array is never
+ * served a stale key. Key pairs made here start out cached.
+ *
+ * BLAKE2s, the hash of OCapN's Noise handshakes, is computed in JavaScript
+ * (crypto/_blake2s.ts) for inputs up to SMALL_INPUT bytes: Noise hashes and
+ * HMACs a block or two at a time, and for those one call into node:crypto
+ * costs several times the compression itself. HMAC is RFC 2104 over plain
+ * hashes, which is also cheaper than node:crypto's createHmac at these sizes.
  */
 import * as nc from "node:crypto";
 import type { CryptoProvider, HashName, KeyPair } from "../protocol/crypto.ts";
 import { checkBytes, checkSharedSecret } from "./_bytes.ts";
+import { KeyCache } from "./_key_cache.ts";
+import { blake2s } from "./_blake2s.ts";
 
 // RFC 8410 encodings: PKCS#8 PrivateKeyInfo and SPKI for OIDs 1.3.101.110
 // (X25519) and 1.3.101.112 (Ed25519), each followed by the raw 32 bytes.
@@ -28,6 +39,14 @@ const NODE_HASH: Record<HashName, string> = {
   blake2b: "blake2b512",
 };
 
+/** RFC 2104's B, the block length in bytes of each hash. */
+const BLOCK_LENGTH: Record<HashName, number> = {
+  sha256: 64,
+  sha512: 128,
+  blake2s: 64,
+  blake2b: 128,
+};
+
 function hex(s: string): Uint8Array {
   const out = new Uint8Array(s.length / 2);
   for (let i = 0; i < out.length; i++) {
@@ -41,35 +60,50 @@ function plain(buf: Uint8Array): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
+function der(prefix: Uint8Array, raw: Uint8Array): Uint8Array {
+  const out = new Uint8Array(prefix.length + 32);
+  out.set(prefix);
+  out.set(raw, prefix.length);
+  return out;
+}
+
 function privateKey(prefix: Uint8Array, secret: Uint8Array): nc.KeyObject {
-  const der = new Uint8Array(prefix.length + 32);
-  der.set(prefix);
-  der.set(secret, prefix.length);
+  const bytes = der(prefix, secret);
   try {
     return nc.createPrivateKey({
-      key: der as unknown as Buffer,
+      key: bytes as unknown as Buffer,
       format: "der",
       type: "pkcs8",
     });
   } finally {
-    der.fill(0);
+    bytes.fill(0);
   }
 }
 
 function publicKeyObject(prefix: Uint8Array, pub: Uint8Array): nc.KeyObject {
-  const der = new Uint8Array(prefix.length + 32);
-  der.set(prefix);
-  der.set(pub, prefix.length);
   return nc.createPublicKey({
-    key: der as unknown as Buffer,
+    key: der(prefix, pub) as unknown as Buffer,
     format: "der",
     type: "spki",
   });
 }
 
+const x25519Secrets = new KeyCache((s) => privateKey(X25519_PKCS8, s));
+const ed25519Secrets = new KeyCache((s) => privateKey(ED25519_PKCS8, s));
+const x25519Publics = new KeyCache((p) => publicKeyObject(X25519_SPKI, p));
+const ed25519Publics = new KeyCache((p) => publicKeyObject(ED25519_SPKI, p));
+
 function rawPublic(key: nc.KeyObject): Uint8Array {
-  const der = key.export({ format: "der", type: "spki" });
-  return plain(der.subarray(SPKI_LENGTH - 32));
+  const encoded = key.export({ format: "der", type: "spki" });
+  return plain(encoded.subarray(SPKI_LENGTH - 32));
+}
+
+/** The 32 raw bytes of a PKCS#8 secret; the exported DER is zeroed. */
+function rawSecret(key: nc.KeyObject): Uint8Array {
+  const encoded = key.export({ format: "der", type: "pkcs8" });
+  const secret = plain(encoded.subarray(encoded.length - 32)).slice();
+  encoded.fill(0);
+  return secret;
 }
 
 function randomBytes(length: number): Uint8Array {
@@ -81,21 +115,77 @@ function randomBytes(length: number): Uint8Array {
 
 function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
   checkBytes("secretKey", secretKey, 32);
-  return rawPublic(
-    nc.createPublicKey(privateKey(X25519_PKCS8, secretKey)),
-  );
+  return rawPublic(nc.createPublicKey(x25519Secrets.get(secretKey)));
 }
 
 function ed25519PublicKey(secretKey: Uint8Array): Uint8Array {
   checkBytes("secretKey", secretKey, 32);
-  return rawPublic(
-    nc.createPublicKey(privateKey(ED25519_PKCS8, secretKey)),
-  );
+  return rawPublic(nc.createPublicKey(ed25519Secrets.get(secretKey)));
 }
 
-function keyPair(publicKey: (secret: Uint8Array) => Uint8Array): KeyPair {
-  const secretKey = randomBytes(32);
-  return { secretKey, publicKey: publicKey(secretKey) };
+/** A fresh pair whose KeyObjects start out cached for the arrays returned. */
+function keyPair(
+  type: "x25519" | "ed25519",
+  caches: [KeyCache<nc.KeyObject>, KeyCache<nc.KeyObject>],
+): KeyPair {
+  // The overloads of generateKeyPairSync do not take a union type.
+  const made = type === "x25519"
+    ? nc.generateKeyPairSync("x25519")
+    : nc.generateKeyPairSync("ed25519");
+  const secretKey = rawSecret(made.privateKey);
+  const publicKey = rawPublic(made.publicKey);
+  caches[0].set(secretKey, made.privateKey);
+  caches[1].set(publicKey, made.publicKey);
+  return { secretKey, publicKey };
+}
+
+/** Inputs up to this many bytes are BLAKE2s-hashed in JavaScript. */
+const SMALL_INPUT = 1024;
+const BLAKE2S_BLOCK = 64;
+const ipad = new Uint8Array(BLAKE2S_BLOCK);
+const opad = new Uint8Array(BLAKE2S_BLOCK);
+
+function hash(name: HashName, data: Uint8Array): Uint8Array {
+  if (name === "blake2s" && data.length <= SMALL_INPUT) return blake2s([data]);
+  const alg = NODE_HASH[name];
+  if (alg === undefined) throw new TypeError(`Unknown hash "${name}"`);
+  return plain(nc.createHash(alg).update(data).digest());
+}
+
+/** RFC 2104 for BLAKE2s, all in JavaScript: four compressions for Noise's inputs. */
+function hmacBlake2s(key: Uint8Array, data: Uint8Array): Uint8Array {
+  const k = key.length > BLAKE2S_BLOCK ? hash("blake2s", key) : key;
+  ipad.fill(0x36);
+  opad.fill(0x5c);
+  for (let i = 0; i < k.length; i++) ipad[i] ^= k[i], opad[i] ^= k[i];
+  const inner = data.length <= SMALL_INPUT
+    ? blake2s([ipad, data])
+    : plain(nc.createHash("blake2s256").update(ipad).update(data).digest());
+  const out = blake2s([opad, inner]);
+  ipad.fill(0);
+  opad.fill(0);
+  inner.fill(0);
+  if (k !== key) k.fill(0);
+  return out;
+}
+
+/** RFC 2104: H((K ^ opad) || H((K ^ ipad) || data)), K hashed when long. */
+function hmac(name: HashName, key: Uint8Array, data: Uint8Array): Uint8Array {
+  if (name === "blake2s") return hmacBlake2s(key, data);
+  const alg = NODE_HASH[name];
+  if (alg === undefined) throw new TypeError(`Unknown hash "${name}"`);
+  const block = BLOCK_LENGTH[name];
+  const k = key.length > block ? nc.createHash(alg).update(key).digest() : key;
+  const pad = new Uint8Array(block);
+  pad.set(k);
+  for (let i = 0; i < block; i++) pad[i] ^= 0x36;
+  const inner = nc.createHash(alg).update(pad).update(data).digest();
+  for (let i = 0; i < block; i++) pad[i] ^= 0x36 ^ 0x5c;
+  const out = plain(nc.createHash(alg).update(pad).update(inner).digest());
+  pad.fill(0);
+  inner.fill(0);
+  if (k !== key) k.fill(0);
+  return out;
 }
 
 export const nativeCrypto: CryptoProvider = {
@@ -103,28 +193,25 @@ export const nativeCrypto: CryptoProvider = {
   randomBytes,
   hash(name: HashName, data: Uint8Array): Uint8Array {
     checkBytes("data", data);
-    const alg = NODE_HASH[name];
-    if (alg === undefined) throw new TypeError(`Unknown hash "${name}"`);
-    return plain(nc.createHash(alg).update(data).digest());
+    return hash(name, data);
   },
   hmac(name: HashName, key: Uint8Array, data: Uint8Array): Uint8Array {
     checkBytes("key", key);
     checkBytes("data", data);
-    const alg = NODE_HASH[name];
-    if (alg === undefined) throw new TypeError(`Unknown hash "${name}"`);
-    return plain(nc.createHmac(alg, key).update(data).digest());
+    return hmac(name, key, data);
   },
   x25519: {
-    generateKeyPair: () => keyPair(x25519PublicKey),
+    generateKeyPair: () => keyPair("x25519", [x25519Secrets, x25519Publics]),
     publicKey: x25519PublicKey,
     sharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
       checkBytes("secretKey", secretKey, 32);
       checkBytes("publicKey", publicKey, 32);
-      const priv = privateKey(X25519_PKCS8, secretKey);
-      const pub = publicKeyObject(X25519_SPKI, publicKey);
       let shared: Uint8Array;
       try {
-        shared = plain(nc.diffieHellman({ privateKey: priv, publicKey: pub }));
+        shared = plain(nc.diffieHellman({
+          privateKey: x25519Secrets.get(secretKey),
+          publicKey: x25519Publics.get(publicKey),
+        }));
       } catch {
         // OpenSSL refuses the all-zero result itself; report it the same way
         // the noble backend does.
@@ -134,13 +221,13 @@ export const nativeCrypto: CryptoProvider = {
     },
   },
   ed25519: {
-    generateKeyPair: () => keyPair(ed25519PublicKey),
+    generateKeyPair: () => keyPair("ed25519", [ed25519Secrets, ed25519Publics]),
     publicKey: ed25519PublicKey,
     sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
       checkBytes("secretKey", secretKey, 32);
       checkBytes("message", message);
       return plain(
-        nc.sign(null, message, privateKey(ED25519_PKCS8, secretKey)),
+        nc.sign(null, message, ed25519Secrets.get(secretKey)),
       );
     },
     verify(
@@ -153,7 +240,7 @@ export const nativeCrypto: CryptoProvider = {
       checkBytes("signature", signature);
       if (signature.length !== 64) return false;
       try {
-        const key = publicKeyObject(ED25519_SPKI, publicKey);
+        const key = ed25519Publics.get(publicKey);
         return nc.verify(null, message, key, signature);
       } catch {
         // A public key that is not a curve point verifies nothing.

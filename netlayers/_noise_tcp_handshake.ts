@@ -284,6 +284,7 @@ export async function dialHandshake(
       options: {
         identity: ctx.identity,
         remoteIdentity,
+        remoteStatic: remoteIdentity ? remoteStatic : undefined,
         prologue: ctx.prologue,
         transport: ctx.transport,
       },

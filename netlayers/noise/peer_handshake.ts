@@ -17,6 +17,7 @@
  */
 import type { CryptoProvider, KeyPair } from "../../protocol/crypto.ts";
 import {
+  ed25519PublicMatchesX25519,
   ed25519PublicToX25519,
   ed25519SeedToX25519,
 } from "../../protocol/ed25519_to_x25519.ts";
@@ -63,6 +64,11 @@ export interface PeerHandshakeOptions {
 export interface InitiatorOptions extends PeerHandshakeOptions {
   /** The responder's Ed25519 key, when the locator names it: selects IK. */
   readonly remoteIdentity?: Uint8Array;
+  /**
+   * The X25519 form of `remoteIdentity`, when the caller has already
+   * converted it (the cookie macs need it too); converted here otherwise.
+   */
+  readonly remoteStatic?: Uint8Array;
 }
 
 function checkIdentity(
@@ -72,15 +78,7 @@ function checkIdentity(
   if (claimed.length !== 32 || remoteStatic === undefined) {
     throw new NoiseError("identity-mismatch", "Peer sent no identity key");
   }
-  let converted: Uint8Array;
-  try {
-    converted = ed25519PublicToX25519(claimed);
-  } catch {
-    throw new NoiseError("identity-mismatch", "Peer identity is not a key");
-  }
-  let diff = 0;
-  for (let i = 0; i < 32; i++) diff |= converted[i] ^ remoteStatic[i];
-  if (diff !== 0) {
+  if (!ed25519PublicMatchesX25519(claimed, remoteStatic)) {
     throw new NoiseError(
       "identity-mismatch",
       "Peer static key does not match its identity",
@@ -105,7 +103,9 @@ export class PeerInitiator {
         initiator: true,
         prologue,
         s: identity.x25519,
-        rs: remoteIdentity ? ed25519PublicToX25519(remoteIdentity) : undefined,
+        rs: remoteIdentity
+          ? options.remoteStatic ?? ed25519PublicToX25519(remoteIdentity)
+          : undefined,
       },
     );
   }

@@ -101,6 +101,22 @@ Deno.test("a cookie stops working once the secret rotates after two minutes", ()
   assert.equal(responder.check(alice.stamp(body), "a").verdict, "cookie");
 });
 
+Deno.test("cookies stay bound to their address however initiations from others interleave", () => {
+  const { responder, initiator } = setup();
+  responder.forceUnderLoad = true;
+  const [alice, carol] = [initiator(), initiator()];
+  for (const [who, address] of [[alice, "a"], [carol, "c"]] as const) {
+    const v = responder.check(who.stamp(body), address);
+    assert.ok(v.verdict === "cookie" && who.receiveReply(v.reply));
+  }
+  for (let i = 0; i < 3; i++) {
+    assert.equal(responder.check(alice.stamp(body), "a").verdict, "accept");
+    assert.equal(responder.check(carol.stamp(body), "c").verdict, "accept");
+    assert.equal(responder.check(carol.stamp(body), "a").verdict, "cookie");
+    assert.equal(responder.check(alice.stamp(body), "c").verdict, "cookie");
+  }
+});
+
 Deno.test("receiveReply() rejects a forged, mismatched or malformed reply", () => {
   const { responder, initiator } = setup();
   responder.forceUnderLoad = true;
