@@ -1,44 +1,34 @@
 /**
- * The open-session half of CapTP: delivering messages both ways, questions
- * and answers, promise pipelining, op:listen, op:get/index/untag and GC
- * (CapTP draft, "Operations"; shared/ocapn-notes.md "CapTP").
+ * The inbound half of an open CapTP session: dispatching each operation the
+ * peer sends (CapTP draft, "Operations": op:deliver, op:listen,
+ * op:get/index/untag, op:gc-exports, op:gc-answers; shared/ocapn-notes.md
+ * "CapTP"), plus the session-facing API that ties the halves together.
  *
  * Why it is separate from session.ts: the handshake and lifecycle decide
  * whether a message may be handled at all; this decides what it does. It
- * owns the four tables and is pure (no I/O but the injected `send`).
- *
- * Pipelining: a question's promise is a remote promise whose messages go
- * out as op:deliver to `<desc:answer q>` at once, before the answer returns.
- * Questions carry a resolver we export; when it is told `fulfill`/`break`
- * the promise settles and op:gc-answers frees the answer position.
+ * owns the four tables and is pure (no I/O but the injected `send`). Calls
+ * we make live in outbound.ts; import bookkeeping and GC in imports.ts.
  */
 
 import type { SyrupRecord, SyrupValue } from "../syrup/value.ts";
 import type { HandleTable, Registry } from "../registry.ts";
-import { fromSyrup, NOT_HANDLED, toSyrup } from "../model.ts";
+import { fromSyrup, NOT_HANDLED } from "../model.ts";
 import { peerFromSyrup, sturdyRefFromSyrup } from "../locator.ts";
 import { quote } from "../errors.ts";
-import {
-  CapTPError,
-  ProtocolViolationError,
-  SessionSeveredError,
-} from "./errors.ts";
-import type { CapTPHost, FinalizerFactory, RemoteHandler } from "./host.ts";
-import { weakFinalizer } from "./host.ts";
+import { ProtocolViolationError, SessionSeveredError } from "./errors.ts";
+import type { CapTPHost, FinalizerFactory } from "./host.ts";
 import { type AnswerTable, ExportTable, type ImportEntry } from "./tables.ts";
-import {
-  BOOTSTRAP_POS,
-  type ImportPos,
-  type QuestionPos,
-} from "./positions.ts";
+import { BOOTSTRAP_POS, type ImportPos } from "./positions.ts";
 import * as ops from "./operations.ts";
-import { type Dialect, OwnedHandler, Resolver } from "./_wire.ts";
+import { type Dialect, Resolver } from "./_wire.ts";
 import {
   deliverToBootstrap,
   type GiftExchange,
   SwissTable,
 } from "./bootstrap.ts";
 import { select } from "./_select.ts";
+import { Imports } from "./imports.ts";
+import { Outbound, type Question } from "./outbound.ts";
 
 export interface EngineOptions {
   host: CapTPHost;
@@ -58,74 +48,71 @@ export interface EngineOptions {
   session?: object;
 }
 
-interface Question {
-  kit: {
-    promise: Promise<unknown>;
-    resolve(v: unknown): void;
-    reject(r: unknown): void;
-  };
-  state: "pending" | "fulfilled" | "broken";
-  value: unknown;
-}
-
 const FULFILL = Symbol.for("fulfill");
 const BREAK = Symbol.for("break");
 const noop = () => {};
-/** Our own domain errors say nothing secret; everything else stays opaque. */
-const revealError = (e: Error) =>
-  e instanceof CapTPError ? e.message : undefined;
 const bootstrapMarker = Object.freeze({ bootstrap: true });
+const BOOTSTRAP = BOOTSTRAP_POS as number as ImportPos;
 
 export class Engine {
   #o: EngineOptions;
   #exports: ExportTable = new ExportTable(bootstrapMarker);
-  /** Positions chosen by the peer. */
-  #imports = new Map<ImportPos, ImportEntry>();
-  /** Positions chosen by us (the registry's dense handles). */
-  #questions: HandleTable<Question>;
+  #imports: Imports;
   /** Positions chosen by the peer. */
   #answers: AnswerTable = new Map();
-  /**
-   * Our presences and question promises, for encoding them back, when the
-   * host cannot name their handlers (see OwnedHandler).
-   */
-  #mine = new WeakMap<object, SyrupValue | Question>();
-  #finalizer;
+  /** Positions chosen by us; outbound.ts allocates them. */
+  #questions: HandleTable<Question>;
+  #out: Outbound;
   #severed: SessionSeveredError | undefined;
-  #gcExports = new Map<ImportPos, number>();
-  #gcAnswers: QuestionPos[] = [];
-  #flushQueued = false;
   #decodeRecord = (rec: SyrupRecord) => this.#decodeDesc(rec);
-  #encodeRef = (value: object) => this.#encodeRefImpl(value);
 
   constructor(options: EngineOptions) {
     this.#o = options;
-    this.#questions = options.registry.handles<Question>(
+    const questions = options.registry.handles<Question>(
       `${options.kind}.questions`,
     );
-    this.#finalizer = (options.finalizer ?? weakFinalizer)((token) =>
-      this.#collected(token as { pos: ImportPos; generation: number })
-    );
+    this.#questions = questions;
+    this.#imports = new Imports({
+      dialect: options.dialect,
+      send: options.send,
+      finalizer: options.finalizer,
+      releaseQuestion: (q) => questions.release(q),
+    });
+    this.#out = new Outbound({
+      host: options.host,
+      dialect: options.dialect,
+      send: options.send,
+      exports: this.#exports,
+      imports: this.#imports,
+      questions,
+      encodeForeign: options.encodeForeign,
+    });
   }
 
   /** A presence for the peer's bootstrap object (its export 0). */
   bootstrap(): object {
-    return this.#importPresence(BOOTSTRAP_POS as number as ImportPos, "object");
+    return this.#out.presence(BOOTSTRAP, "object");
   }
 
   /** `method(args)` on the peer's bootstrap object, as a question. */
   callBootstrap(method: string, args: unknown[]): Promise<unknown> {
-    return this.#call(
-      ops.descExport(BOOTSTRAP_POS as number as ImportPos),
-      method,
-      args,
-    );
+    return this.#out.call(ops.descExport(BOOTSTRAP), method, args);
   }
 
   /** `method(args)` on the peer's bootstrap object, no answer wanted. */
   sendBootstrap(method: string, args: unknown[]): void {
-    this.#handler(ops.descExport(BOOTSTRAP_POS as number as ImportPos))
+    this.#out.handler(ops.descExport(BOOTSTRAP))
       .sendOnly(bootstrapMarker, method, args);
+  }
+
+  /** The descriptor naming `value` on the wire, if it is our presence. */
+  descriptorOf(value: object): SyrupValue | undefined {
+    return this.#out.descriptorOf(value);
+  }
+
+  /** Sends pending op:gc-exports / op:gc-answers (normally at microtask end). */
+  flushGc(): void {
+    this.#imports.flush();
   }
 
   // ---- Incoming operations ----
@@ -137,7 +124,7 @@ export class Engine {
         return this.#deliver(op);
       case "op:listen": {
         const target = this.#target(op.to);
-        const listener = this.#pin(op.listenDesc);
+        const listener = this.#imports.pin(op.listenDesc);
         this.#settleTo(Promise.resolve(target), listener);
         return;
       }
@@ -178,8 +165,11 @@ export class Engine {
     if (op.answerPos !== false) this.#claimAnswer(op.answerPos);
     const resolver = op.resolveMeDesc === false
       ? undefined
-      : this.#pin(op.resolveMeDesc);
-    const args = this.#decode(op.args, "op:deliver args") as unknown[];
+      : this.#imports.pin(op.resolveMeDesc);
+    const args = fromSyrup(op.args, {
+      decodeRecord: this.#decodeRecord,
+      path: "op:deliver args",
+    }) as unknown[];
     if (target instanceof Resolver) {
       target.settle(this.#resolution(args));
       if (resolver !== undefined) this.#settleTo(Promise.resolve(), resolver);
@@ -250,41 +240,23 @@ export class Engine {
       // Unpinning below releases the resolver (op:gc-exports). Queued
       // before the send, the GC flush runs ahead of the transport's write,
       // so the release shares the resolution's write instead of a second one.
-      this.#queueFlush();
+      this.#imports.queueFlush();
       let wire: SyrupValue;
       try {
-        wire = this.#encode([kind, value]);
+        wire = this.#out.encode([kind, value]);
       } catch (error) {
-        wire = this.#encode([
+        wire = this.#out.encode([
           BREAK,
           error instanceof Error ? error : new Error(),
         ]);
       }
-      this.#sendResolution(resolver.pos, wire as SyrupValue[]);
-      this.#unpin(resolver);
+      this.#out.sendOnly(ops.descExport(resolver.pos), wire as SyrupValue[]);
+      this.#imports.unpin(resolver);
     };
     promise.then((v) => report(FULFILL, v), (e) => report(BREAK, e));
   }
 
-  #sendResolution(pos: ImportPos, args: SyrupValue[]): void {
-    this.#sendOnly(ops.descExport(pos), args);
-  }
-
-  /** A deliver with no answer, spelled as the dialect wants. */
-  #sendOnly(to: SyrupRecord, args: SyrupValue[]): void {
-    this.#o.send(
-      this.#o.dialect.deliverOnly
-        ? ops.opDeliverOnly(to, args)
-        : ops.opDeliver(to, args),
-    );
-  }
-
-  // ---- Marshalling ----
-
-  #decode(value: SyrupValue, path: string): unknown {
-    return fromSyrup(value, { decodeRecord: this.#decodeRecord, path });
-  }
-
+  /** A record argument: one of the descriptors, or a handoff's record. */
   #decodeDesc(rec: SyrupRecord): unknown {
     const label = typeof rec.label === "symbol" ? Symbol.keyFor(rec.label) : "";
     switch (label) {
@@ -292,7 +264,7 @@ export class Engine {
       case "desc:import-promise": {
         const d = ops.readImport(rec, "argument");
         const kind = d.type === "desc:import-object" ? "object" : "promise";
-        const presence = this.#importPresence(d.position, kind);
+        const presence = this.#out.presence(d.position, kind);
         this.#imports.get(d.position)!.count++;
         return presence;
       }
@@ -310,253 +282,6 @@ export class Engine {
     return foreign === undefined ? NOT_HANDLED : foreign;
   }
 
-  #encode(value: unknown): SyrupValue {
-    return toSyrup(value, { encodeRef: this.#encodeRef, revealError });
-  }
-
-  /** What `value` stands for if it is our presence or question promise. */
-  #mineOf(value: object): SyrupValue | Question | undefined {
-    const host = this.#o.host;
-    return host.handlerOf === undefined
-      ? this.#mine.get(value)
-      : OwnedHandler.what(host.handlerOf(value), this);
-  }
-
-  /** `handler`, marked as standing for `what` when `made` is encoded back. */
-  #own(what: SyrupValue | Question, handler: RemoteHandler): RemoteHandler {
-    return this.#o.host.handlerOf === undefined
-      ? handler
-      : new OwnedHandler(this, what, handler);
-  }
-
-  /** Records `made` for #mineOf when the host cannot name its handler. */
-  #remember(made: object, what: SyrupValue | Question): void {
-    if (this.#o.host.handlerOf === undefined) this.#mine.set(made, what);
-  }
-
-  #encodeRefImpl(value: object): SyrupValue | undefined {
-    const mine = this.#mineOf(value);
-    if (mine !== undefined && !("kit" in (mine as object))) {
-      return mine as SyrupValue;
-    }
-    if (mine !== undefined) {
-      const q = mine as Question;
-      // A settled question stands for what it became.
-      if (q.state === "fulfilled") return this.#encode(q.value);
-      if (q.state === "pending") {
-        return (q as Question & { desc: SyrupValue }).desc;
-      }
-    }
-    const kind = this.#o.host.classify(value);
-    if (kind === "reference") {
-      return ops.descImportObject(this.#exports.export(value));
-    }
-    if (kind === "promise") {
-      return ops.descImportPromise(this.#exports.export(value));
-    }
-    return this.#o.encodeForeign?.(value);
-  }
-
-  /** The descriptor naming `value` on the wire, if it is our presence. */
-  descriptorOf(value: object): SyrupValue | undefined {
-    const mine = this.#mineOf(value);
-    return mine !== undefined && !("kit" in (mine as object))
-      ? mine as SyrupValue
-      : undefined;
-  }
-
-  // ---- Imports and GC ----
-
-  #importPresence(pos: ImportPos, kind: "object" | "promise"): object {
-    let entry = this.#imports.get(pos);
-    if (entry === undefined) {
-      entry = {
-        pos,
-        kind,
-        count: 0,
-        pins: 0,
-        presence: undefined,
-        generation: 0,
-        kit: undefined,
-      };
-      this.#imports.set(pos, entry);
-    }
-    const live = entry.presence?.deref();
-    if (live !== undefined) return live;
-    entry.generation++;
-    const desc = ops.descExport(pos);
-    const handler = this.#own(desc, this.#handler(desc));
-    let presence: object;
-    if (kind === "promise") {
-      const kit = this.#o.host.makeRemotePromise(handler);
-      kit.promise.catch(noop);
-      entry.kit = kit;
-      presence = kit.promise;
-      const resolver = new Resolver(([k, v]) =>
-        k === "fulfill" ? kit.resolve(v) : kit.reject(v)
-      );
-      const listen = ops.descImportObject(this.#exports.export(resolver));
-      const partial = this.#o.dialect.listenFields === 3 ? false : undefined;
-      this.#o.send(ops.opListen(ops.descExport(pos), listen, partial));
-    } else {
-      presence = this.#o.host.makeRemotePresence(handler);
-    }
-    this.#remember(presence, desc);
-    entry.presence = this.#finalizer.track(presence, {
-      pos,
-      generation: entry.generation,
-    });
-    return presence;
-  }
-
-  #pin(desc: ops.ImportDesc): ImportEntry {
-    let entry = this.#imports.get(desc.position);
-    if (entry === undefined) {
-      const kind = desc.type === "desc:import-object" ? "object" : "promise";
-      entry = {
-        pos: desc.position,
-        kind,
-        count: 0,
-        pins: 0,
-        presence: undefined,
-        generation: 0,
-        kit: undefined,
-      };
-      this.#imports.set(desc.position, entry);
-    }
-    entry.count++;
-    entry.pins++;
-    return entry;
-  }
-
-  #unpin(entry: ImportEntry): void {
-    entry.pins--;
-    this.#maybeRelease(entry);
-  }
-
-  #collected(token: { pos: ImportPos; generation: number }): void {
-    const entry = this.#imports.get(token.pos);
-    if (
-      this.#severed || entry === undefined ||
-      entry.generation !== token.generation
-    ) return;
-    entry.presence = undefined;
-    this.#maybeRelease(entry);
-  }
-
-  #maybeRelease(entry: ImportEntry): void {
-    if (entry.pins > 0 || entry.presence?.deref() !== undefined) return;
-    if (this.#imports.get(entry.pos) !== entry) return;
-    this.#imports.delete(entry.pos);
-    // The peer's bootstrap object is never collected.
-    if (entry.pos === BOOTSTRAP_POS as number || entry.count === 0) return;
-    this.#gcExports.set(
-      entry.pos,
-      (this.#gcExports.get(entry.pos) ?? 0) + entry.count,
-    );
-    this.#queueFlush();
-  }
-
-  #queueFlush(): void {
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    Promise.resolve().then(() => this.flushGc());
-  }
-
-  /** Sends pending op:gc-exports / op:gc-answers (normally at microtask end). */
-  flushGc(): void {
-    this.#flushQueued = false;
-    if (this.#severed) return;
-    const style = this.#o.dialect.gc;
-    if (this.#gcExports.size > 0) {
-      const positions = [...this.#gcExports.keys()];
-      const deltas = [...this.#gcExports.values()];
-      this.#gcExports.clear();
-      for (const r of ops.opGcExports(positions, deltas, style)) {
-        this.#o.send(r);
-      }
-    }
-    if (this.#gcAnswers.length > 0) {
-      const positions = this.#gcAnswers;
-      this.#gcAnswers = [];
-      for (const r of ops.opGcAnswers(positions, style)) this.#o.send(r);
-      // Only now may a position be reused: the peer reads the gc first.
-      for (const q of positions) this.#questions.release(q);
-    }
-  }
-
-  // ---- Outgoing messages ----
-
-  #handler(target: SyrupRecord): RemoteHandler {
-    return {
-      applyMethod: (_t, method, args) => this.#call(target, method, args),
-      sendOnly: (_t, method, args) => {
-        if (this.#severed) return;
-        try {
-          const wire = this.#encode(
-            method === undefined ? args : [Symbol.for(method), ...args],
-          );
-          this.#sendOnly(target, wire as SyrupValue[]);
-        } catch { /* a send-only has nowhere to report */ }
-      },
-    };
-  }
-
-  #call(
-    target: SyrupRecord,
-    method: string | undefined,
-    args: unknown[],
-  ): Promise<unknown> {
-    if (this.#severed) return Promise.reject(this.#severed);
-    let wire: SyrupValue;
-    try {
-      wire = this.#encode(
-        method === undefined ? args : [Symbol.for(method), ...args],
-      );
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const question = { state: "pending", value: undefined } as Question & {
-      desc: SyrupValue;
-    };
-    const q = this.#questions.allocate(question) as QuestionPos;
-    question.desc = ops.descAnswer(q);
-    const kit = this.#o.host.makeRemotePromise(this.#own(question, {
-      applyMethod: (_t, m, a) =>
-        question.state === "pending"
-          ? this.#call(ops.descAnswer(q), m, a)
-          : kit.promise.then(() =>
-            this.#o.host.deliver(
-              question.value,
-              m === undefined ? a : [Symbol.for(m), ...a],
-            )
-          ),
-      sendOnly: (_t, m, a) => {
-        if (question.state === "pending") {
-          this.#handler(ops.descAnswer(q)).sendOnly(_t, m, a);
-        }
-      },
-    }));
-    kit.promise.catch(noop);
-    question.kit = kit;
-    this.#remember(kit.promise, question);
-    const resolver = new Resolver(([kind, value]) => {
-      if (question.state !== "pending") return;
-      question.state = kind === "fulfill" ? "fulfilled" : "broken";
-      question.value = value;
-      if (kind === "fulfill") kit.resolve(value);
-      else kit.reject(value);
-      this.#gcAnswers.push(q);
-      this.#queueFlush();
-    });
-    const r = this.#exports.export(resolver);
-    this.#o.send(ops.opDeliver(target, wire as SyrupValue[], {
-      answerPos: q,
-      resolveMeDesc: ops.descImportObject(r),
-    }));
-    return kit.promise;
-  }
-
   // ---- Severance and invariants ----
 
   /** Breaks every unresolved promise of the session; idempotent. */
@@ -564,19 +289,10 @@ export class Engine {
     if (this.#severed) return;
     const error = new SessionSeveredError(reason);
     this.#severed = error;
-    for (const [q, question] of [...this.#questions.entries()]) {
-      if (question.state === "pending") {
-        question.state = "broken";
-        question.kit.reject(error);
-      }
-      this.#questions.release(q);
-    }
-    for (const entry of this.#imports.values()) entry.kit?.reject(error);
-    this.#imports.clear();
+    this.#out.sever(error);
+    this.#imports.sever(error);
     this.#answers.clear();
     this.#exports.clear();
-    this.#gcExports.clear();
-    this.#gcAnswers = [];
   }
 
   get severed(): SessionSeveredError | undefined {
@@ -591,7 +307,7 @@ export class Engine {
   } {
     return {
       exports: this.#exports.size - 1, // the bootstrap object is permanent
-      imports: [...this.#imports.keys()].filter((p) => p !== 0).length,
+      imports: this.#imports.size,
       questions: this.#questions.size,
       answers: this.#answers.size,
     };
@@ -600,14 +316,7 @@ export class Engine {
   /** Asserts internal invariants (capnp-rpc's check_finished). */
   check(): void {
     this.#exports.check();
-    for (const [pos, entry] of this.#imports) {
-      if (entry.pos !== pos) {
-        throw new Error(`Import ${pos} filed under ${entry.pos}`);
-      }
-      if (entry.pins < 0 || entry.count < 0) {
-        throw new Error(`Import ${pos} has negative counts`);
-      }
-    }
+    this.#imports.check();
     for (const [, q] of this.#questions.entries()) {
       if (q.state === "pending" && this.#severed) {
         throw new Error("Pending question after severance");
