@@ -11,11 +11,8 @@
  * maxLength is an error event and then close, as bad input is on every
  * netlayer (netlayers/base.ts).
  *
- * How a frame reaches the shared decoder: the base decodes through a stream
- * decoder; fed with netstring framing and the frame's length as the prefix,
- * it decodes the frame as one whole value and rejects trailing or missing
- * bytes, so no second decoder is needed. Sends skip the prefix (`send` is
- * overridden), so nothing but the message goes on the wire.
+ * The base's "message" framing decodes each frame as one whole value and
+ * puts nothing but the message on the wire.
  */
 
 import { FramedConnection } from "./base.ts";
@@ -36,7 +33,6 @@ export interface WebSocketConnectionOptions extends FramingOptions {
 }
 
 const CLOSED = 3;
-const ascii = new TextEncoder();
 
 export class WebSocketConnection extends FramedConnection {
   readonly #ws: WebSocket;
@@ -52,7 +48,7 @@ export class WebSocketConnection extends FramedConnection {
     super({
       transport: WEBSOCKET_TRANSPORT,
       outbound: options.outbound,
-      framing: "netstring",
+      framing: "message",
       maxLength: options.maxLength,
       maxDepth: options.maxDepth,
     });
@@ -103,24 +99,8 @@ export class WebSocketConnection extends FramedConnection {
     this.#flushPendingError();
   }
 
-  /** As the base's, minus the frame prefix: a WebSocket frame is the message. */
-  override send(message: Uint8Array): void {
-    if (!(message instanceof Uint8Array)) {
-      throw new TypeError("Message must be a Uint8Array");
-    }
-    if (message.length > this.maxLength) {
-      throw new RangeError(
-        `Message of ${message.length} bytes exceeds maxLength ${this.maxLength}`,
-      );
-    }
-    if (this.isClosed) return;
+  protected transmit(message: Uint8Array): void {
     this.#ws.send(message);
-  }
-
-  protected transmit(frame: Uint8Array): void {
-    // Only reached if a caller bypasses `send`: drop the `<len>:` prefix.
-    const colon = frame.indexOf(0x3a);
-    this.#ws.send(frame.subarray(colon + 1));
   }
 
   protected async shutdown(): Promise<void> {
@@ -160,8 +140,7 @@ export class WebSocketConnection extends FramedConnection {
       );
       return;
     }
-    this.receive(ascii.encode(`${data.byteLength}:`));
-    this.receive(new Uint8Array(data));
+    this.receiveMessage(new Uint8Array(data));
   }
 
   #fail(error: Error, closeText: string): void {

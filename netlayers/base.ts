@@ -29,12 +29,22 @@ import type { Connection, ConnectionEvents, FramingOptions } from "./types.ts";
 
 export type { Framing };
 
+/**
+ * How messages are delimited: on a byte stream by the Syrup value itself
+ * ("bare") or a `<len>:` prefix ("netstring"); "message" when the transport
+ * already delimits them (a WebSocket frame, a UDP message object), so each
+ * delivery is exactly one value and nothing is added on the wire.
+ */
+export type ConnectionFraming = Framing | "message";
+
 export interface FramedConnectionOptions extends FramingOptions {
   transport: string;
   outbound: boolean;
-  /** How messages are delimited on the wire (default "bare"). */
-  framing?: Framing;
+  /** Default "bare". */
+  framing?: ConnectionFraming;
 }
+
+const ascii = new TextEncoder();
 
 type Backlogged =
   | { kind: "message"; value: SyrupValue }
@@ -51,7 +61,7 @@ type State = "open" | "closing" | "closed";
 export abstract class FramedConnection implements Connection {
   readonly transport: string;
   readonly outbound: boolean;
-  readonly framing: Framing;
+  readonly framing: ConnectionFraming;
   readonly maxLength: number;
   readonly closed: Promise<void>;
   #resolveClosed!: () => void;
@@ -67,7 +77,9 @@ export abstract class FramedConnection implements Connection {
     this.framing = options.framing ?? "bare";
     this.maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
     this.#decoder = new SyrupStreamDecoder({
-      framing: this.framing,
+      // A whole message is fed as a netstring of its own length, so trailing
+      // or missing bytes are errors and no second decoder is needed.
+      framing: this.framing === "message" ? "netstring" : this.framing,
       maxLength: this.maxLength,
       maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     });
@@ -101,7 +113,11 @@ export abstract class FramedConnection implements Connection {
       );
     }
     if (this.#state !== "open") return;
-    this.transmit(frameEncoded(message, this.framing));
+    this.transmit(
+      this.framing === "message"
+        ? message
+        : frameEncoded(message, this.framing),
+    );
   }
 
   close(reason?: Error): Promise<void> {
@@ -139,12 +155,18 @@ export abstract class FramedConnection implements Connection {
     }
   }
 
+  /** Feed one whole message ("message" framing). Never throws. */
+  protected receiveMessage(message: Uint8Array): void {
+    this.receive(ascii.encode(`${message.length}:`));
+    this.receive(message);
+  }
+
   /** The transport ended by itself (end of input, reset, severed). Never throws. */
   protected transportEnded(reason?: Error): void {
     this.close(reason);
   }
 
-  /** Write one frame whole, after every frame written before it. */
+  /** Write one frame (with "message" framing, one message) whole, after every one before it. */
   protected abstract transmit(frame: Uint8Array): void;
 
   /** Flush, tell the peer, release every resource. Must not reject. */
