@@ -27,7 +27,7 @@
  * the records right after it. The receiver reads record plaintexts as one
  * stream, so the message maximum (`maxLength`, default 16 MiB) still applies.
  */
-import { listenTcp, tcpHints } from "./_tcp_listen.ts";
+import { hostPortOf, listenTcp, tcpHints } from "./_host_port.ts";
 import type { KeyPair } from "../protocol/crypto.ts";
 import type { CryptoProvider } from "../protocol/crypto.ts";
 import type { Clock } from "../protocol/clock.ts";
@@ -166,7 +166,7 @@ export class NoiseTcpNetlayer implements Netlayer {
       );
     }
     const remoteIdentity = designatorKey(peer.designator);
-    return await this.#dial(hintsOf(peer.hints), remoteIdentity);
+    return await this.#dial(hostPortOf(peer.hints), remoteIdentity);
   }
 
   /** Dial with XX, learning the responder's key from the handshake. */
@@ -174,7 +174,7 @@ export class NoiseTcpNetlayer implements Netlayer {
     address: { host: string; port: number },
   ): Promise<NoiseConnection> {
     return await this.#dial(
-      hintsOf({ ...address, port: String(address.port) }),
+      hostPortOf({ ...address, port: String(address.port) }),
     );
   }
 
@@ -320,17 +320,6 @@ export function designatorKey(designator: string): Uint8Array {
     );
   }
   return key;
-}
-
-function hintsOf(hints: Record<string, string> | undefined) {
-  const host = hints?.host;
-  const port = Number(hints?.port);
-  if (typeof host !== "string" || !Number.isInteger(port) || port <= 0) {
-    throw new TypeError(
-      `Locator lacks host and port hints: "${JSON.stringify(hints)}"`,
-    );
-  }
-  return { host, port };
 }
 
 function setNoDelay(conn: Deno.TcpConn): void {

@@ -9,7 +9,7 @@
  * chosen per netlayer and applies to every connection it makes or accepts.
  */
 
-import { listenTcp, tcpHints } from "./_tcp_listen.ts";
+import { hostPortOf, listenTcp, tcpHints } from "./_host_port.ts";
 import type { Connection, Netlayer, OCapNPeer } from "./types.ts";
 import type { FramingOptions } from "./types.ts";
 import type { Framing } from "./base.ts";
@@ -69,13 +69,7 @@ export class TcpTestingNetlayer implements Netlayer {
         `Locator transport "${peer.transport}" is not ${TCP_TESTING_TRANSPORT}`,
       );
     }
-    const host = peer.hints?.host;
-    const port = Number(peer.hints?.port);
-    if (typeof host !== "string" || !Number.isInteger(port) || port <= 0) {
-      throw new TypeError(
-        `Locator lacks host and port hints: "${JSON.stringify(peer.hints)}"`,
-      );
-    }
+    const { host, port } = hostPortOf(peer.hints);
     if (this.#closing) {
       throw new ConnectFailedError("Netlayer is closed");
     }

@@ -1,0 +1,199 @@
+/**
+ * The `noise-udp` netlayer: CapTP message objects over encrypted UDP
+ * (README "UDP netlayer"). OCapN's drafts define no UDP transport; this one
+ * carries each CapTP message as one message object, fragmented into sealed
+ * datagrams (netlayers/udp/wire.ts), after a Noise handshake with
+ * WireGuard-style cookies (netlayers/udp/handshake.ts).
+ *
+ * Locator: `<ocapn-peer noise-udp "<designator>" {"host" h "port" p}>`, the
+ * designator being the peer's Ed25519 key in lowercase unpadded base32, as
+ * for noise-tcp. One socket serves every peer: the pure endpoint
+ * (netlayers/udp/endpoint.ts) routes datagrams by session hashcode, and this
+ * file only moves datagrams between it and the socket and turns each
+ * endpoint session into a netlayer Connection.
+ */
+import type { Clock } from "../protocol/clock.ts";
+import type { CryptoProvider, KeyPair } from "../protocol/crypto.ts";
+import { Registry } from "../protocol/registry.ts";
+import { encodeBase32 } from "../protocol/base32.ts";
+import { defaultCrypto } from "../crypto/mod.ts";
+import { SystemClock } from "../runtime/system_clock.ts";
+import { FramedConnection } from "./base.ts";
+import type {
+  Connection,
+  FramingOptions,
+  Netlayer,
+  OCapNPeer,
+} from "./types.ts";
+import { checkedPort, hostPortHints, hostPortOf } from "./_host_port.ts";
+import { ConnectFailedError } from "./errors.ts";
+import { AcceptQueue } from "./_accept_queue.ts";
+import { noiseIdentity } from "./noise/peer_handshake.ts";
+import { designatorKey } from "./noise_tcp.ts";
+import {
+  UdpEndpoint,
+  type UdpEndpointTuning,
+  type UdpSession,
+} from "./udp/endpoint.ts";
+import { type DatagramSocket, openDatagramSocket } from "./udp/socket.ts";
+
+export const NOISE_UDP_TRANSPORT = "noise-udp";
+
+export interface NoiseUdpOptions extends FramingOptions {
+  /** Our Ed25519 key pair; its public key is the designator (default: a fresh one). */
+  identity?: KeyPair;
+  crypto?: CryptoProvider;
+  /** Default: a SystemClock of our own, closed with the netlayer. */
+  clock?: Clock;
+  /** Where sessions, handshakes and reassembly buffers live (default: one of our own). */
+  registry?: Registry;
+  /** Address to bind and advertise (default "127.0.0.1"). */
+  host?: string;
+  /** 0 picks a free port, which the location reports (default 0). */
+  port?: number;
+  /** Handshake, cache and data-plane settings (netlayers/udp/endpoint.ts). */
+  tuning?: Partial<UdpEndpointTuning>;
+}
+
+export class NoiseUdpNetlayer implements Netlayer {
+  readonly transport = NOISE_UDP_TRANSPORT;
+  readonly location: OCapNPeer;
+  readonly registry: Registry;
+  readonly endpoint: UdpEndpoint;
+  readonly #socket: DatagramSocket;
+  readonly #options: NoiseUdpOptions;
+  readonly #ownClock: SystemClock | undefined;
+  readonly #ownRegistry: boolean;
+  readonly #connections = new Set<UdpConnection>();
+  readonly #accepted = new AcceptQueue();
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: NoiseUdpOptions) {
+    this.#options = options;
+    const crypto = options.crypto ?? defaultCrypto;
+    const keyPair = options.identity ?? crypto.ed25519.generateKeyPair();
+    if (!options.clock) this.#ownClock = new SystemClock();
+    const clock = options.clock ?? this.#ownClock!;
+    this.#ownRegistry = options.registry === undefined;
+    this.registry = options.registry ?? new Registry({ clock });
+    let endpoint: UdpEndpoint | undefined;
+    this.#socket = openDatagramSocket({
+      hostname: options.host ?? "127.0.0.1",
+      port: checkedPort(options.port),
+      onDatagram: (bytes, from) => endpoint!.receive(bytes, from),
+      onDrain: () => endpoint!.flush(),
+    });
+    endpoint = new UdpEndpoint({
+      clock,
+      crypto,
+      registry: this.registry,
+      identity: noiseIdentity(crypto, keyPair),
+      sendTo: (bytes, to) => this.#socket.send(bytes, to),
+      onAccept: (session) => this.#accepted.push(this.#adopt(session)),
+      options: options.tuning,
+    });
+    this.endpoint = endpoint;
+    this.location = {
+      transport: NOISE_UDP_TRANSPORT,
+      designator: encodeBase32(keyPair.publicKey),
+      hints: hostPortHints(this.#socket.address),
+    };
+  }
+
+  /** Bind the socket. @throws {Deno.errors.AddrInUse} and the like */
+  static listen(options: NoiseUdpOptions = {}): NoiseUdpNetlayer {
+    return new NoiseUdpNetlayer(options);
+  }
+
+  /**
+   * Dial `peer` (Noise IK: the designator is the key the peer must prove),
+   * or reuse the cached secret of a peer seen within the idle time.
+   * @throws {TypeError} for another transport or a malformed locator
+   * @throws {ConnectFailedError} when the handshake gets no answer in time or fails
+   */
+  async connect(peer: OCapNPeer): Promise<Connection> {
+    if (peer.transport !== NOISE_UDP_TRANSPORT) {
+      throw new TypeError(
+        `Locator transport "${peer.transport}" is not ${NOISE_UDP_TRANSPORT}`,
+      );
+    }
+    const key = designatorKey(peer.designator);
+    const { host, port } = hostPortOf(peer.hints);
+    const address = { hostname: host, port };
+    if (this.#closing) throw new ConnectFailedError("Netlayer is closed");
+    let session: UdpSession;
+    try {
+      session = await this.endpoint.connect({ key, address });
+    } catch (error) {
+      throw new ConnectFailedError(
+        `Noise handshake with "${host}:${port}" failed: ${
+          (error as Error).message
+        }`,
+        { cause: error },
+      );
+    }
+    if (this.#closing) {
+      session.close();
+      throw new ConnectFailedError("Netlayer is closed");
+    }
+    return this.#adopt(session);
+  }
+
+  onAccept(handler: (connection: Connection) => void): void {
+    this.#accepted.setHandler(handler);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await Promise.all([...this.#connections].map((c) => c.close()));
+    this.endpoint.close();
+    await this.#socket.close();
+    if (this.#ownRegistry) this.registry.close();
+    this.#ownClock?.close();
+  }
+
+  #adopt(session: UdpSession): UdpConnection {
+    const connection = new UdpConnection(session, this.#options);
+    this.#connections.add(connection);
+    connection.closed.then(() => this.#connections.delete(connection));
+    return connection;
+  }
+}
+
+/** One CapTP connection: each message object is exactly one Syrup value. */
+export class UdpConnection extends FramedConnection {
+  readonly #session: UdpSession;
+
+  constructor(session: UdpSession, options: FramingOptions) {
+    super({
+      transport: NOISE_UDP_TRANSPORT,
+      outbound: session.outbound,
+      framing: "message",
+      maxLength: options.maxLength,
+      maxDepth: options.maxDepth,
+    });
+    this.#session = session;
+    session.attach({
+      message: (bytes) => this.receiveMessage(bytes),
+      close: (reason) => this.transportEnded(reason),
+    });
+  }
+
+  /** The peer's designator in `noise-udp` locators. */
+  get remoteDesignator(): string {
+    return encodeBase32(this.#session.remoteKey);
+  }
+
+  protected transmit(message: Uint8Array): void {
+    this.#session.send(message);
+  }
+
+  protected shutdown(): Promise<void> {
+    this.#session.close();
+    return Promise.resolve();
+  }
+}
