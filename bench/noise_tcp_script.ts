@@ -8,7 +8,10 @@
  *   the same bytes;
  * - throughput of 1 KiB messages and a message round trip over loopback
  *   TCP, against tcp-testing-only in the same run, best of several
- *   interleaved rounds each.
+ *   interleaved rounds each: once with both ends in this process (one
+ *   core does both sides' crypto), and once against a child process (this
+ *   script with `--child`, serving both netlayers and answering pings),
+ *   which is what two peers see: each side's crypto on its own core.
  *
  * Session establishment (handshake plus op:start-session, beside its
  * primitive floor and @chainsafe/libp2p-noise) is bench/session_script.ts.
@@ -16,12 +19,17 @@
  * Prints JSON lines {name, value, unit, baseline, baseline_value, ratio};
  * loops are bounded and only loopback is used.
  */
+import { parseArgs } from "node:util";
 import { nativeCrypto } from "../crypto/mod.ts";
 import type { CryptoProvider } from "../protocol/crypto.ts";
 import { ManualClock } from "../protocol/manual_clock.ts";
 import { Registry } from "../protocol/registry.ts";
 import { encode } from "../protocol/syrup/encode.ts";
-import { record } from "../protocol/syrup/value.ts";
+import {
+  record,
+  SyrupRecord,
+  type SyrupValue,
+} from "../protocol/syrup/value.ts";
 import {
   noiseIdentity,
   PeerInitiator,
@@ -36,7 +44,12 @@ import {
   NoiseTcpNetlayer,
 } from "../netlayers/noise_tcp.ts";
 import { TcpTestingNetlayer } from "../netlayers/tcp_testing.ts";
-import type { Connection, Netlayer } from "../netlayers/types.ts";
+import type { Connection, Netlayer, OCapNPeer } from "../netlayers/types.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: { child: { type: "boolean", default: false } },
+});
 
 function emit(
   name: string,
@@ -193,28 +206,171 @@ async function roundTrip(make: () => Netlayer, count: number) {
   return us;
 }
 
-benchCookie();
-const noise = () => NoiseTcpNetlayer.listen();
-const plain = () => TcpTestingNetlayer.listen();
-// Interleaved rounds, best of each: the machine is shared and noisy.
-const best = { plainMB: 0, noiseMB: 0, plainRtt: Infinity, noiseRtt: Infinity };
-for (let round = 0; round < 3; round++) {
-  best.plainMB = Math.max(best.plainMB, await transfer(plain, 20000));
-  best.noiseMB = Math.max(best.noiseMB, await transfer(noise, 20000));
-  best.plainRtt = Math.min(best.plainRtt, await roundTrip(plain, 1000));
-  best.noiseRtt = Math.min(best.noiseRtt, await roundTrip(noise, 1000));
+const PAYLOAD = encode(
+  record(
+    "op:deliver",
+    record("desc:export", 1n),
+    [new Uint8Array(1000)],
+    false,
+    false,
+  ),
+);
+const PING = encode(
+  record("op:deliver", record("desc:export", 1n), ["ping"], false, false),
+);
+
+function isPing(value: SyrupValue): boolean {
+  if (!(value instanceof SyrupRecord)) return false;
+  const args = value.fields[1];
+  return Array.isArray(args) && args[0] === "ping";
 }
-emit(
-  "noise-tcp throughput, 1 KiB messages",
-  best.noiseMB,
-  "MB/s",
-  "tcp-testing-only",
-  best.plainMB,
-);
-emit(
-  "noise-tcp round trip",
-  best.noiseRtt,
-  "µs",
-  "tcp-testing-only",
-  best.plainRtt,
-);
+
+/** The child: both netlayers listening, every ping answered, until stdin closes. */
+async function serveChild(): Promise<void> {
+  const layers = [NoiseTcpNetlayer.listen(), TcpTestingNetlayer.listen()];
+  for (const layer of layers) {
+    layer.onAccept((c) =>
+      c.attach({
+        message: (value) => {
+          if (isPing(value)) c.send(PING);
+        },
+        error() {},
+        close() {},
+      })
+    );
+  }
+  console.log(JSON.stringify(layers.map((l) => l.location)));
+  for await (const _ of Deno.stdin.readable) { /* ignore input */ }
+  await Promise.all(layers.map((l) => l.close()));
+}
+
+/** A connection to the child; `pong` resolves on the next ping reply. */
+async function dialChild(make: () => Netlayer, peer: OCapNPeer) {
+  const client = make();
+  const dialled = await client.connect(peer);
+  let wake: (() => void) | undefined;
+  dialled.attach({ message: () => wake?.(), error() {}, close() {} });
+  const ping = () =>
+    new Promise<void>((r) => {
+      wake = r;
+      dialled.send(PING);
+    });
+  const close = async () => {
+    await dialled.close();
+    await client.close();
+  };
+  return { dialled, ping, close };
+}
+
+/** MB/s of `count` payloads, done when the ping after them is answered. */
+async function transferRemote(
+  make: () => Netlayer,
+  peer: OCapNPeer,
+  count: number,
+) {
+  const c = await dialChild(make, peer);
+  await c.ping();
+  const start = performance.now();
+  for (let i = 0; i < count; i++) c.dialled.send(PAYLOAD);
+  await c.ping();
+  const seconds = (performance.now() - start) / 1000;
+  await c.close();
+  return (count * PAYLOAD.length) / seconds / 1e6;
+}
+
+async function roundTripRemote(
+  make: () => Netlayer,
+  peer: OCapNPeer,
+  count: number,
+) {
+  const c = await dialChild(make, peer);
+  for (let i = 0; i < 100; i++) await c.ping();
+  const start = performance.now();
+  for (let i = 0; i < count; i++) await c.ping();
+  const us = (performance.now() - start) * 1000 / count;
+  await c.close();
+  return us;
+}
+
+async function main(): Promise<void> {
+  benchCookie();
+  const noise = () => NoiseTcpNetlayer.listen();
+  const plain = () => TcpTestingNetlayer.listen();
+  // Interleaved rounds, best of each: the machine is shared and noisy.
+  const one = {
+    plainMB: 0,
+    noiseMB: 0,
+    plainRtt: Infinity,
+    noiseRtt: Infinity,
+  };
+  for (let round = 0; round < 3; round++) {
+    one.plainMB = Math.max(one.plainMB, await transfer(plain, 20000));
+    one.noiseMB = Math.max(one.noiseMB, await transfer(noise, 20000));
+    one.plainRtt = Math.min(one.plainRtt, await roundTrip(plain, 1000));
+    one.noiseRtt = Math.min(one.noiseRtt, await roundTrip(noise, 1000));
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--unstable-net",
+      new URL(import.meta.url).pathname,
+      "--child",
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let first = "";
+  while (!first.includes("\n")) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error("Child exited before printing its locations");
+    first += value;
+  }
+  const [noisePeer, plainPeer] = JSON.parse(first) as OCapNPeer[];
+  const two = { ...one, plainMB: 0, noiseMB: 0 };
+  two.plainRtt = two.noiseRtt = Infinity;
+  for (let round = 0; round < 3; round++) {
+    two.plainMB = Math.max(
+      two.plainMB,
+      await transferRemote(plain, plainPeer, 20000),
+    );
+    two.noiseMB = Math.max(
+      two.noiseMB,
+      await transferRemote(noise, noisePeer, 20000),
+    );
+    two.plainRtt = Math.min(
+      two.plainRtt,
+      await roundTripRemote(plain, plainPeer, 1000),
+    );
+    two.noiseRtt = Math.min(
+      two.noiseRtt,
+      await roundTripRemote(noise, noisePeer, 1000),
+    );
+  }
+  await child.stdin.close();
+  await lines.cancel();
+  await child.status;
+  for (
+    const [label, r] of [["one process", one], ["two processes", two]] as const
+  ) {
+    emit(
+      `noise-tcp throughput, 1 KiB messages (${label})`,
+      r.noiseMB,
+      "MB/s",
+      "tcp-testing-only",
+      r.plainMB,
+    );
+    emit(
+      `noise-tcp round trip (${label})`,
+      r.noiseRtt,
+      "µs",
+      "tcp-testing-only",
+      r.plainRtt,
+    );
+  }
+}
+
+if (args.child) await serveChild();
+else await main();

@@ -249,16 +249,20 @@ export const nativeCrypto: CryptoProvider = {
     },
   },
   aead: {
-    seal(key, nonce, plaintext, ad): Uint8Array {
+    seal(key, nonce, plaintext, ad, output): Uint8Array {
       checkBytes("key", key, 32);
       checkBytes("nonce", nonce, 12);
       checkBytes("plaintext", plaintext);
       checkBytes("ad", ad);
+      if (output !== undefined) {
+        checkBytes("output", output, plaintext.length + 16);
+      }
       const cipher = nc.createCipheriv("chacha20-poly1305", key, nonce, {
         authTagLength: 16,
       });
       cipher.setAAD(ad, { plaintextLength: plaintext.length });
-      const out = new Uint8Array(plaintext.length + 16);
+      const out = output ?? new Uint8Array(plaintext.length + 16);
+      // node:crypto always returns a fresh buffer: one copy into `out` is the least.
       const body = cipher.update(plaintext);
       out.set(body);
       const tail = cipher.final();
@@ -278,17 +282,22 @@ export const nativeCrypto: CryptoProvider = {
       });
       decipher.setAuthTag(ciphertext.subarray(split));
       decipher.setAAD(ad, { plaintextLength: split });
-      const out = new Uint8Array(split);
       const body = decipher.update(ciphertext.subarray(0, split));
-      out.set(body);
+      let tail: Uint8Array;
       try {
-        out.set(decipher.final(), body.length);
+        tail = decipher.final();
       } catch {
         // Unauthenticated plaintext never leaves this function.
-        out.fill(0);
         body.fill(0);
         return null;
       }
+      // A stream cipher's final() adds nothing: the fresh buffer from
+      // update() is the plaintext, and copying it again would be waste.
+      if (tail.length === 0 && body.length === split) return plain(body);
+      const out = new Uint8Array(split);
+      out.set(body);
+      out.set(tail, body.length);
+      body.fill(0);
       return out;
     },
   },

@@ -97,12 +97,15 @@ export const nobleCrypto: CryptoProvider = {
     },
   },
   aead: {
-    seal(key, nonce, plaintext, ad): Uint8Array {
+    seal(key, nonce, plaintext, ad, output): Uint8Array {
       checkBytes("key", key, 32);
       checkBytes("nonce", nonce, 12);
       checkBytes("plaintext", plaintext);
       checkBytes("ad", ad);
-      return chacha20poly1305(key, nonce, ad).encrypt(plaintext);
+      if (output !== undefined) {
+        checkBytes("output", output, plaintext.length + 16);
+      }
+      return chacha20poly1305(key, nonce, ad).encrypt(plaintext, output);
     },
     open(key, nonce, ciphertext, ad): Uint8Array | null {
       checkBytes("key", key, 32);

@@ -9,7 +9,11 @@
 import { NoiseError } from "./noise/errors.ts";
 import { MAX_MESSAGE } from "./noise/handshake.ts";
 import type { NoiseTransport } from "./noise/transport.ts";
-import { MAX_RECORD_PLAINTEXT } from "./noise/transport.ts";
+import {
+  MAX_RECORD_PLAINTEXT,
+  RECORD_HEADER,
+  RECORD_TAG,
+} from "./noise/transport.ts";
 
 /** Frame types. */
 export const FRAME_INITIATION = 1;
@@ -44,26 +48,31 @@ export function encodeFrame(type: number, body: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Seals `plaintext` into as few records as the record limit allows, framed. */
+/**
+ * Seals `plaintext` into as few records as the record limit allows, framed,
+ * all in one buffer: each record is sealed in place behind its frame
+ * header, so the plaintext is copied once (by the cipher) and never again.
+ */
 export function sealRecords(
   transport: NoiseTransport,
   plaintext: Uint8Array,
 ): Uint8Array {
   const count = Math.max(1, Math.ceil(plaintext.length / MAX_RECORD_PLAINTEXT));
-  if (count === 1) return encodeFrame(FRAME_RECORD, transport.seal(plaintext));
-  const frames: Uint8Array[] = [];
-  let total = 0;
-  for (let at = 0; at < plaintext.length; at += MAX_RECORD_PLAINTEXT) {
-    const chunk = plaintext.subarray(at, at + MAX_RECORD_PLAINTEXT);
-    const frame = encodeFrame(FRAME_RECORD, transport.seal(chunk));
-    frames.push(frame);
-    total += frame.length;
-  }
-  const out = new Uint8Array(total);
+  const overhead = HEADER + RECORD_HEADER + RECORD_TAG;
+  const out = new Uint8Array(count * overhead + plaintext.length);
   let offset = 0;
-  for (const frame of frames) {
-    out.set(frame, offset);
-    offset += frame.length;
+  for (let i = 0; i < count; i++) {
+    const chunk = plaintext.subarray(
+      i * MAX_RECORD_PLAINTEXT,
+      (i + 1) * MAX_RECORD_PLAINTEXT,
+    );
+    const length = RECORD_HEADER + chunk.length + RECORD_TAG;
+    out[offset] = length >>> 8;
+    out[offset + 1] = length & 0xff;
+    out[offset + 2] = FRAME_RECORD;
+    offset += HEADER;
+    transport.sealInto(chunk, out.subarray(offset, offset + length));
+    offset += length;
   }
   return out;
 }
@@ -77,10 +86,22 @@ export async function writeAll(
   }
 }
 
-/** Splits a byte stream into frames; it never holds more than one frame's worth plus one read. */
+/** The reader's first buffer: every handshake frame fits, and a session makes two readers. */
+const INITIAL_BUFFER = 4 * 1024;
+/** Room to read into that is worth a syscall: below this, unread bytes move down first. */
+const READ_SLACK = 64 * 1024;
+/** One frame's worth plus one read: the most a reader ever holds. */
+const MAX_BUFFER = READ_SLACK + HEADER + MAX_MESSAGE;
+
+/**
+ * Splits a byte stream into frames; it never holds more than one frame's
+ * worth plus one read. The buffer starts small, since most connections
+ * only ever carry small frames and each costs one reader per side, and
+ * grows (up to MAX_BUFFER) when a frame does not fit or a read fills it.
+ */
 export class FrameReader {
   readonly #stream: RawStream;
-  #buf = new Uint8Array(64 * 1024 + HEADER + MAX_MESSAGE);
+  #buf = new Uint8Array(INITIAL_BUFFER);
   #start = 0;
   #end = 0;
   #offset = 0;
@@ -129,11 +150,8 @@ export class FrameReader {
     for (;;) {
       const frame = this.buffered(allowed);
       if (frame) return frame;
-      if (this.#start > 0 && this.#buf.length - this.#end < 64 * 1024) {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-        this.#end -= this.#start;
-        this.#start = 0;
-      }
+      this.#makeRoom();
+      const room = this.#buf.length - this.#end;
       const n = await this.#stream.read(this.#buf.subarray(this.#end));
       if (n === null) {
         if (this.#end === this.#start) return null;
@@ -143,7 +161,43 @@ export class FrameReader {
         );
       }
       this.#end += n;
+      // A read that filled the buffer says the stream is fast: read more at once.
+      if (n === room) this.#grow(this.#buf.length * 2);
     }
+  }
+
+  /** Before a read: room for the frame in progress, and unread bytes at the front. */
+  #makeRoom(): void {
+    const b = this.#buf;
+    const available = this.#end - this.#start;
+    const want = available < HEADER
+      ? HEADER
+      : HEADER + ((b[this.#start] << 8) | b[this.#start + 1]);
+    if (want > b.length) {
+      this.#grow(want);
+      return;
+    }
+    if (
+      this.#start > 0 &&
+      (b.length - this.#end < READ_SLACK || this.#start + want > b.length)
+    ) {
+      b.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+  }
+
+  /** Moves the unread bytes to the front of a buffer of at least `size` bytes. */
+  #grow(size: number): void {
+    let capacity = this.#buf.length;
+    while (capacity < size) capacity *= 2;
+    capacity = Math.min(capacity, MAX_BUFFER);
+    if (capacity <= this.#buf.length) return;
+    const next = new Uint8Array(capacity);
+    next.set(this.#buf.subarray(this.#start, this.#end));
+    this.#end -= this.#start;
+    this.#start = 0;
+    this.#buf = next;
   }
 }
 

@@ -44,11 +44,18 @@ export interface CryptoProvider {
   };
   /** ChaCha20-Poly1305 (RFC 8439): 32-byte key, 12-byte nonce, 16-byte tag. */
   readonly aead: {
+    /**
+     * Ciphertext then tag. With `output` (exactly plaintext.length + 16
+     * bytes, not overlapping `plaintext`) the result is written there and
+     * `output` is returned, so a caller framing many records seals them
+     * straight into one buffer instead of copying each.
+     */
     seal(
       key: Uint8Array,
       nonce: Uint8Array,
       plaintext: Uint8Array,
       ad: Uint8Array,
+      output?: Uint8Array,
     ): Uint8Array;
     /** Returns null when the tag does not verify. */
     open(

@@ -74,14 +74,27 @@ export class CipherState {
     this.#n = n;
   }
 
-  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    if (this.#k === null) return plaintext;
+  /**
+   * With `output` (plaintext.length + 16 bytes) the ciphertext is written
+   * there; a keyless state copies the plaintext into it.
+   */
+  encryptWithAd(
+    ad: Uint8Array,
+    plaintext: Uint8Array,
+    output?: Uint8Array,
+  ): Uint8Array {
+    if (this.#k === null) {
+      if (output === undefined) return plaintext;
+      output.set(plaintext);
+      return output.subarray(0, plaintext.length);
+    }
     this.#checkNonce();
     const out = this.#crypto.aead.seal(
       this.#k,
       nonceBytes(this.#n, this.#nonce),
       plaintext,
       ad,
+      output,
     );
     this.#n++;
     return out;

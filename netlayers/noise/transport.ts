@@ -17,7 +17,9 @@ import { MAX_MESSAGE, type SplitResult } from "./handshake.ts";
 import type { CipherState } from "./symmetric.ts";
 
 export const RECORD_HEADER = 9;
-const TAG = 16;
+/** The AEAD tag every record carries after its ciphertext. */
+export const RECORD_TAG = 16;
+const TAG = RECORD_TAG;
 /** The largest plaintext one record carries (Noise's 65535-byte limit). */
 export const MAX_RECORD_PLAINTEXT = MAX_MESSAGE - RECORD_HEADER - TAG;
 const FLAG_REKEYED = 1;
@@ -57,10 +59,26 @@ export class NoiseTransport {
 
   /** Encrypts one record: header || ciphertext || tag. */
   seal(plaintext: Uint8Array): Uint8Array {
+    const record = new Uint8Array(RECORD_HEADER + plaintext.length + TAG);
+    this.sealInto(plaintext, record);
+    return record;
+  }
+
+  /**
+   * Encrypts one record into `output` (exactly RECORD_HEADER + plaintext
+   * length + 16 bytes, not overlapping `plaintext`), so a writer can frame
+   * many records in one buffer with no copy per record.
+   */
+  sealInto(plaintext: Uint8Array, output: Uint8Array): void {
     this.#checkOpen();
     if (plaintext.length > MAX_RECORD_PLAINTEXT) {
       throw new RangeError(
         `Record plaintext of "${plaintext.length}" bytes exceeds ${MAX_RECORD_PLAINTEXT}`,
+      );
+    }
+    if (output.length !== RECORD_HEADER + plaintext.length + TAG) {
+      throw new RangeError(
+        `Record output of "${output.length}" bytes does not fit a ${plaintext.length}-byte plaintext`,
       );
     }
     let flags = 0;
@@ -74,15 +92,15 @@ export class NoiseTransport {
       this.#keyBornAt = now;
       flags |= FLAG_REKEYED;
     }
-    const header = new Uint8Array(RECORD_HEADER);
+    const header = output.subarray(0, RECORD_HEADER);
     header[0] = flags;
     writeCounter(header, this.#send.nonce);
-    const body = this.#send.encryptWithAd(header, plaintext);
+    this.#send.encryptWithAd(
+      header,
+      plaintext,
+      output.subarray(RECORD_HEADER),
+    );
     this.#sentSinceRekey++;
-    const record = new Uint8Array(RECORD_HEADER + body.length);
-    record.set(header);
-    record.set(body, RECORD_HEADER);
-    return record;
   }
 
   /**

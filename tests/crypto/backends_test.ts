@@ -366,3 +366,22 @@ Deno.test("cryptoByName() finds each backend and rejects an unknown name", () =>
   assert.equal(cryptoByName("noble"), nobleCrypto);
   assert.throws(() => cryptoByName("rot13"), RangeError);
 });
+
+for (const c of BACKENDS) {
+  Deno.test(`[${c.name}] aead.seal() into an output buffer equals a plain seal`, () => {
+    const key = c.randomBytes(32);
+    const nonce = c.randomBytes(12);
+    const plaintext = c.randomBytes(100);
+    const ad = c.randomBytes(9);
+    const backing = new Uint8Array(120);
+    const output = backing.subarray(2, 118);
+    const sealed = c.aead.seal(key, nonce, plaintext, ad, output);
+    assert.equal(sealed, output);
+    assert.deepEqual(output, c.aead.seal(key, nonce, plaintext, ad));
+    assert.deepEqual(c.aead.open(key, nonce, output, ad), plaintext);
+    assert.throws(
+      () => c.aead.seal(key, nonce, plaintext, ad, new Uint8Array(115)),
+      RangeError,
+    );
+  });
+}

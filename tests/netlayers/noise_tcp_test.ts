@@ -462,3 +462,20 @@ Deno.test("noise-tcp: a 4 MiB message spans records and arrives whole", async ()
     await connection.close();
   });
 });
+
+Deno.test("noise-tcp: a message spanning several records arrives whole after small ones", async () => {
+  const client = NoiseTcpNetlayer.listen();
+  await withServer({}, async (server) => {
+    const accepted = accepting(server);
+    const dialled = await client.connect(server.location);
+    const inbox = new Inbox(await accepted);
+    const big = new Uint8Array(200_000).map((_, i) => i * 7);
+    dialled.send(encode("small"));
+    dialled.send(encode(big));
+    dialled.send(encode("after"));
+    assert.deepEqual(await inbox.take(3), ["small", big, "after"]);
+    await dialled.close();
+    await inbox.closeReason;
+  });
+  await client.close();
+});

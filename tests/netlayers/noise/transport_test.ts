@@ -8,6 +8,7 @@ import {
 import {
   MAX_RECORD_PLAINTEXT,
   type NoiseTransport,
+  RECORD_HEADER,
   type TransportOptions,
 } from "../../../netlayers/noise/transport.ts";
 import { ManualClock } from "../../../protocol/manual_clock.ts";
@@ -124,4 +125,14 @@ Deno.test("close() is idempotent and later use fails with 'closed'", () => {
   a.close();
   assert.throws(() => a.seal(bytes("x")), code("closed"));
   b.close();
+});
+
+Deno.test("sealInto() writes the record seal() would, in the caller's buffer", () => {
+  const [a, b] = pair();
+  const plaintext = bytes("into one buffer");
+  const out = new Uint8Array(RECORD_HEADER + plaintext.length + 16);
+  a.sealInto(plaintext, out);
+  assert.deepEqual(b.open(out), plaintext);
+  assert.deepEqual(b.open(a.seal(plaintext)), plaintext);
+  assert.throws(() => a.sealInto(plaintext, new Uint8Array(3)), RangeError);
 });
