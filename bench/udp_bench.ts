@@ -156,3 +156,41 @@ for (const [label, size] of [["64 KiB", 64 * 1024], ["1 MiB", 1 << 20]]) {
     },
   });
 }
+
+// "udp reject vs a call": the same refusals beside the cheapest possible
+// baseline, an empty function call, so the ratio reads as "calls' worth".
+{
+  const link = makeLink();
+  const noop = (_: Uint8Array) => {};
+  const stranger = crypto.randomBytes(1200);
+  // A well-formed data type byte, so the session hashcode is what fails.
+  stranger.set([4, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef], 0);
+  const forged = crypto.randomBytes(1200);
+  forged.set([4, 0, 0, 0, 0, 0, 0, 2], 0);
+  const view = new DataView(forged.buffer);
+  view.setUint32(8, 0);
+  view.setUint32(16, 0);
+  view.setUint32(20, 0);
+  view.setUint32(24, 1);
+  view.setUint32(28, 1200 - DATA_HEADER_LENGTH - TAG_LENGTH);
+  let pn = 2_000_000;
+  Deno.bench({
+    name: "empty function call",
+    group: "udp reject vs a call",
+    baseline: true,
+    fn: () => noop(stranger),
+  });
+  Deno.bench({
+    name: "receive() of random bytes, wrong session hashcode",
+    group: "udp reject vs a call",
+    fn: () => link.bob.receive(stranger),
+  });
+  Deno.bench({
+    name: "receive() with the right session hashcode, bad tag",
+    group: "udp reject vs a call",
+    fn: () => {
+      view.setUint32(12, pn++);
+      link.bob.receive(forged);
+    },
+  });
+}
