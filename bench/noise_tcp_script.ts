@@ -46,10 +46,13 @@ import {
 import { TcpTestingNetlayer } from "../netlayers/tcp_testing.ts";
 import type { Connection, Netlayer, OCapNPeer } from "../netlayers/types.ts";
 
-const { values: args } = parseArgs({
+const { values: args, positionals } = parseArgs({
   args: Deno.args,
   options: { child: { type: "boolean", default: false } },
+  allowPositionals: true,
 });
+/** Rows whose name lacks it are not printed (bench/run.ts passes it). */
+const filter: string | undefined = positionals[0];
 
 function emit(
   name: string,
@@ -58,6 +61,7 @@ function emit(
   baseline: string,
   baselineValue: number,
 ) {
+  if (filter && !name.includes(filter)) return;
   console.log(JSON.stringify({
     name,
     value: Number(value.toPrecision(4)),
@@ -292,22 +296,33 @@ async function roundTripRemote(
   return us;
 }
 
+const ROUNDS = 5;
+
+function rounds() {
+  return {
+    plainMB: [] as number[],
+    noiseMB: [] as number[],
+    plainRtt: [] as number[],
+    noiseRtt: [] as number[],
+  };
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
+}
+
 async function main(): Promise<void> {
   benchCookie();
   const noise = () => NoiseTcpNetlayer.listen();
   const plain = () => TcpTestingNetlayer.listen();
-  // Interleaved rounds, best of each: the machine is shared and noisy.
-  const one = {
-    plainMB: 0,
-    noiseMB: 0,
-    plainRtt: Infinity,
-    noiseRtt: Infinity,
-  };
-  for (let round = 0; round < 3; round++) {
-    one.plainMB = Math.max(one.plainMB, await transfer(plain, 20000));
-    one.noiseMB = Math.max(one.noiseMB, await transfer(noise, 20000));
-    one.plainRtt = Math.min(one.plainRtt, await roundTrip(plain, 1000));
-    one.noiseRtt = Math.min(one.noiseRtt, await roundTrip(noise, 1000));
+  // Interleaved rounds, medians: the machine is shared and noisy.
+  const one = rounds();
+  for (let round = 0; round < ROUNDS; round++) {
+    one.plainMB.push(await transfer(plain, 20000));
+    one.noiseMB.push(await transfer(noise, 20000));
+    one.plainRtt.push(await roundTrip(plain, 1000));
+    one.noiseRtt.push(await roundTrip(noise, 1000));
   }
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -329,25 +344,12 @@ async function main(): Promise<void> {
     first += value;
   }
   const [noisePeer, plainPeer] = JSON.parse(first) as OCapNPeer[];
-  const two = { ...one, plainMB: 0, noiseMB: 0 };
-  two.plainRtt = two.noiseRtt = Infinity;
-  for (let round = 0; round < 3; round++) {
-    two.plainMB = Math.max(
-      two.plainMB,
-      await transferRemote(plain, plainPeer, 20000),
-    );
-    two.noiseMB = Math.max(
-      two.noiseMB,
-      await transferRemote(noise, noisePeer, 20000),
-    );
-    two.plainRtt = Math.min(
-      two.plainRtt,
-      await roundTripRemote(plain, plainPeer, 1000),
-    );
-    two.noiseRtt = Math.min(
-      two.noiseRtt,
-      await roundTripRemote(noise, noisePeer, 1000),
-    );
+  const two = rounds();
+  for (let round = 0; round < ROUNDS; round++) {
+    two.plainMB.push(await transferRemote(plain, plainPeer, 20000));
+    two.noiseMB.push(await transferRemote(noise, noisePeer, 20000));
+    two.plainRtt.push(await roundTripRemote(plain, plainPeer, 1000));
+    two.noiseRtt.push(await roundTripRemote(noise, noisePeer, 1000));
   }
   await child.stdin.close();
   await lines.cancel();
@@ -357,17 +359,17 @@ async function main(): Promise<void> {
   ) {
     emit(
       `noise-tcp throughput, 1 KiB messages (${label})`,
-      r.noiseMB,
+      median(r.noiseMB),
       "MB/s",
       "tcp-testing-only",
-      r.plainMB,
+      median(r.plainMB),
     );
     emit(
       `noise-tcp round trip (${label})`,
-      r.noiseRtt,
+      median(r.noiseRtt),
       "µs",
       "tcp-testing-only",
-      r.plainRtt,
+      median(r.plainRtt),
     );
   }
 }

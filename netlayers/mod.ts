@@ -37,6 +37,12 @@ export {
   type NoiseTcpOptions,
 } from "./noise_tcp.ts";
 export {
+  NOISE_UDP_TRANSPORT,
+  NoiseUdpNetlayer,
+  type NoiseUdpOptions,
+  UdpConnection,
+} from "./noise_udp.ts";
+export {
   PeerAuthError,
   WEBSOCKET_TRANSPORT,
   WebSocketNetlayer,

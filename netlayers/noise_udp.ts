@@ -76,14 +76,9 @@ export class NoiseUdpNetlayer implements Netlayer {
     const clock = options.clock ?? this.#ownClock!;
     this.#ownRegistry = options.registry === undefined;
     this.registry = options.registry ?? new Registry({ clock });
-    let endpoint: UdpEndpoint | undefined;
-    this.#socket = openDatagramSocket({
-      hostname: options.host ?? "127.0.0.1",
-      port: checkedPort(options.port),
-      onDatagram: (bytes, from) => endpoint!.receive(bytes, from),
-      onDrain: () => endpoint!.flush(),
-    });
-    endpoint = new UdpEndpoint({
+    // The endpoint first: bad tuning or identity throws before a socket
+    // is bound that nothing would close.
+    const endpoint = new UdpEndpoint({
       clock,
       crypto,
       registry: this.registry,
@@ -93,6 +88,12 @@ export class NoiseUdpNetlayer implements Netlayer {
       options: options.tuning,
     });
     this.endpoint = endpoint;
+    this.#socket = openDatagramSocket({
+      hostname: options.host ?? "127.0.0.1",
+      port: checkedPort(options.port),
+      onDatagram: (bytes, from) => endpoint.receive(bytes, from),
+      onDrain: () => endpoint.flush(),
+    });
     this.location = {
       transport: NOISE_UDP_TRANSPORT,
       designator: encodeBase32(keyPair.publicKey),

@@ -3,7 +3,7 @@
  * CapTP and handoff scenario runs over every netlayer, the secure ones
  * included). Each entry makes a fresh `TestNetwork` per test.
  *
- * Noise-tcp and websocket nodes each get their own Ed25519 designator key;
+ * Noise-tcp, websocket and noise-udp nodes each get their own Ed25519 designator key;
  * that key only names the listener. A CapTP session signs its location with
  * a fresh key of its own (op:start-session), so the node never needs the
  * netlayer's identity.
@@ -16,10 +16,21 @@ import { MemoryNetwork, type TranscriptEntry } from "../../netlayers/memory.ts";
 import { TcpTestingNetlayer } from "../../netlayers/tcp_testing.ts";
 import { NoiseTcpNetlayer } from "../../netlayers/noise_tcp.ts";
 import { WebSocketNetlayer } from "../../netlayers/websocket.ts";
+import { NoiseUdpNetlayer } from "../../netlayers/noise_udp.ts";
 import { defaultCrypto as crypto } from "../../crypto/mod.ts";
 
 /** Close waits this long for the peer's side: both sides always close here. */
 const lingerMs = 50;
+
+/**
+ * UDP timings for tests: a peer that restarted or went away is noticed in
+ * well under a second (a cached secret it no longer holds goes unacked for
+ * the handshake deadline, 50 + 100 + 200 ms here, not the default 15 s).
+ */
+const udpTuning = {
+  handshakeRetransmit: 50,
+  handshakeAttempts: 3,
+};
 
 export interface TestNetwork {
   /**
@@ -61,6 +72,13 @@ export const NETLAYERS: readonly (readonly [string, () => TestNetwork])[] = [
     () =>
       network(({ port, identity }) =>
         WebSocketNetlayer.listen({ crypto, port, identity, lingerMs })
+      ),
+  ],
+  [
+    "noise-udp",
+    () =>
+      network(({ port, identity }) =>
+        NoiseUdpNetlayer.listen({ port, identity, tuning: udpTuning })
       ),
   ],
 ];
