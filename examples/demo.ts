@@ -1,7 +1,8 @@
 /**
- * Two vats in two processes over `tcp-testing-only`.
+ * Two vats in two processes, over `tcp-testing-only` unless asked otherwise.
  *
- *   deno task demo          (or: deno run -A examples/demo.ts)
+ *   deno task demo          (or: deno run -A --unstable-net examples/demo.ts)
+ *   deno task demo --transport noise-tcp|noise-udp|websocket
  *
  * This process starts a second one (`--serve`), which publishes a car
  * factory and prints its sturdyref URI. This process enlivens the URI,
@@ -12,16 +13,40 @@
 import { parseArgs } from "node:util";
 import { E } from "../runtime/e.ts";
 import { OCapNNode } from "../runtime/node.ts";
+import type { Netlayer } from "../netlayers/types.ts";
 import { TcpTestingNetlayer } from "../netlayers/tcp_testing.ts";
+import { NoiseTcpNetlayer } from "../netlayers/noise_tcp.ts";
+import { NoiseUdpNetlayer } from "../netlayers/noise_udp.ts";
+import { WebSocketNetlayer } from "../netlayers/websocket.ts";
+import { defaultCrypto } from "../crypto/mod.ts";
+
+const NETLAYERS: Record<string, (name: string) => Netlayer> = {
+  "tcp-testing-only": (designator) => TcpTestingNetlayer.listen({ designator }),
+  "noise-tcp": () => NoiseTcpNetlayer.listen(),
+  "noise-udp": () => NoiseUdpNetlayer.listen(),
+  "websocket": () => WebSocketNetlayer.listen({ crypto: defaultCrypto }),
+};
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { serve: { type: "boolean", default: false } },
+  options: {
+    serve: { type: "boolean", default: false },
+    transport: { type: "string", default: "tcp-testing-only" },
+  },
 });
+const listen = NETLAYERS[values.transport];
+if (!listen) {
+  console.error(
+    `--transport must be one of ${
+      Object.keys(NETLAYERS).join(", ")
+    }, not "${values.transport}"`,
+  );
+  Deno.exit(2);
+}
 
 if (values.serve) {
   const node = new OCapNNode();
-  node.listen(TcpTestingNetlayer.listen({ designator: "carol" }));
+  node.listen(listen("carol"));
   let made = 0;
   const factory = node.vat.makeFar("CarFactory", {
     makeCar(color: string, model: string) {
@@ -39,7 +64,14 @@ if (values.serve) {
   });
 } else {
   const server = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(import.meta.url).pathname, "--serve"],
+    args: [
+      "run",
+      "-A",
+      "--unstable-net",
+      new URL(import.meta.url).pathname,
+      "--serve",
+      `--transport=${values.transport}`,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -49,7 +81,7 @@ if (values.serve) {
   console.log(`[client] server published ${uri}`);
 
   const node = new OCapNNode();
-  node.listen(TcpTestingNetlayer.listen({ designator: "bob" }));
+  node.listen(listen("bob"));
   try {
     const factory = await node.enliven(uri);
     console.log("[client] enlivened the sturdyref: a live reference");
