@@ -1,11 +1,17 @@
 /**
  * Syrup codec speed against cbor-x on the same logical value, in one run.
  * Groups: an op:deliver message (the hot path of every CapTP call), a 64 KiB
- * bytes payload, and a list nested 64 deep.
+ * bytes payload, a list nested 64 deep, and the stream decoder under
+ * several chunkings.
  */
 
 import { decode as cborDecode, encode as cborEncode } from "cbor-x";
-import { decode, encode, record } from "../protocol/syrup/mod.ts";
+import {
+  decode,
+  encode,
+  record,
+  SyrupStreamDecoder,
+} from "../protocol/syrup/mod.ts";
 import type { SyrupValue } from "../protocol/syrup/mod.ts";
 
 // <op:deliver <desc:export 5> [make-car "red" 12 <desc:import-object 3>] 7 <desc:import-object 8>>
@@ -82,3 +88,47 @@ Deno.bench({
   group: "nested list",
   fn: () => void decode(encode(nested)),
 });
+
+// Streaming decode of 6,400 op:deliver messages of about 1 KiB, as a
+// byte-stream netlayer feeds them: message-aligned chunks (the baseline),
+// one noise-tcp record's plaintext (65,510 bytes) at a time, and 1,000-byte
+// reads. Splits cost only when a message ends in a later chunk.
+const STREAM_MESSAGES = 6400;
+const streamMessage = encode(
+  record("op:deliver", record("desc:export", 1n), [payload.subarray(0, 1000)]),
+);
+const streamWire = new Uint8Array(STREAM_MESSAGES * streamMessage.length);
+for (let i = 0; i < STREAM_MESSAGES; i++) {
+  streamWire.set(streamMessage, i * streamMessage.length);
+}
+
+function chunked(size: number): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < streamWire.length; at += size) {
+    chunks.push(streamWire.subarray(at, at + size));
+  }
+  return chunks;
+}
+
+function feed(chunks: Uint8Array[]): void {
+  const decoder = new SyrupStreamDecoder();
+  let n = 0;
+  for (const chunk of chunks) n += decoder.push(chunk).values.length;
+  if (n !== STREAM_MESSAGES) throw new Error(`Decoded ${n} messages`);
+}
+
+for (
+  const [label, size] of [
+    ["message-aligned", streamMessage.length],
+    ["65,510-byte chunks", 65_510],
+    ["1,000-byte chunks", 1_000],
+  ] as const
+) {
+  const chunks = chunked(size);
+  Deno.bench({
+    name: `SyrupStreamDecoder ${STREAM_MESSAGES} messages, ${label}`,
+    group: "stream decode",
+    baseline: size === streamMessage.length,
+    fn: () => feed(chunks),
+  });
+}

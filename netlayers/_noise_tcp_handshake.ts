@@ -149,13 +149,20 @@ class Attempt {
         send,
         cookie,
         timeoutMs: this.ctx.timeoutMs,
+        onFailed: (error) => this.#failed(error),
       },
       clock: xstateClock(this.ctx.clock),
     });
-    this.actor.subscribe((snapshot) => {
-      if (snapshot.value === "failed") this.abort(snapshot.context.error!);
-    });
     this.actor.start();
+  }
+
+  /** The machine entered `failed` (and zeroed its keys); it stops by itself. */
+  #failed(error: Error): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    closeQuietly(this.socket);
+    this.ctx.handshaking.delete(this.socket);
+    this.ctx.registry.release(this.#code);
   }
 
   /** Queues a frame; while held (between cookie rounds) it waits for the next socket. */

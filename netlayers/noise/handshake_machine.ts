@@ -17,7 +17,8 @@
  * Invariants: every path ends in exactly one of established, failed or
  *   closed; failed and closed zero every key the handshake held (and the
  *   transport's, if one was made); at most one transport is ever made; no
- *   bad message throws out of the actor: it becomes `failed` with the error.
+ *   bad message throws out of the actor: it becomes `failed` with the error,
+ *   which is handed to the input's `onFailed` exactly once, on entry.
  */
 import { assign, setup } from "xstate";
 import type { Clock } from "../../protocol/clock.ts";
@@ -45,6 +46,14 @@ export interface HandshakeMachineInput {
   /** Stamps initiations with mac1/mac2 (initiator only). */
   readonly cookie?: CookieInitiator;
   readonly timeoutMs?: number;
+  /**
+   * Called once, as `failed` is entered, with the reason. The owner learns
+   * of a failure (a timeout included) this way rather than by subscribing
+   * to every snapshot, which costs an observer per actor. It runs inside
+   * the transition: it must not send to the actor, and need not stop it
+   * (a final state stops it).
+   */
+  readonly onFailed?: (error: Error) => void;
 }
 
 interface Context {
@@ -141,6 +150,7 @@ export const handshakeMachine = setup({
       context.responder?.destroy();
       context.established?.transport.close();
     },
+    reportFailure: ({ context }) => context.input.onFailed?.(context.error!),
   },
   delays: {
     handshakeTimeout: ({ context }) =>
@@ -188,7 +198,7 @@ export const handshakeMachine = setup({
     established: {
       on: { CLOSE: "closed" },
     },
-    failed: { type: "final", entry: "zeroKeys" },
+    failed: { type: "final", entry: ["zeroKeys", "reportFailure"] },
     closed: { type: "final", entry: "zeroKeys" },
   },
 });
@@ -199,11 +209,19 @@ export interface XstateClock {
   clearTimeout(id: unknown): void;
 }
 
+/** One adapter per Clock: every actor on a clock shares it. */
+const adapters = new WeakMap<Clock, XstateClock>();
+
 /** Adapts the injected protocol Clock to the clock xstate's actors take. */
 export function xstateClock(clock: Clock): XstateClock {
-  return {
-    setTimeout: (fn: (...args: unknown[]) => void, ms: number) =>
-      clock.schedule(clock.now() + ms, () => fn()),
-    clearTimeout: (id: unknown) => (id as () => void)(),
-  };
+  let adapter = adapters.get(clock);
+  if (adapter === undefined) {
+    adapter = {
+      setTimeout: (fn: (...args: unknown[]) => void, ms: number) =>
+        clock.schedule(clock.now() + ms, () => fn()),
+      clearTimeout: (id: unknown) => (id as () => void)(),
+    };
+    adapters.set(clock, adapter);
+  }
+  return adapter;
 }

@@ -36,6 +36,16 @@ export const DEFAULT_MAX_INTEGER_DIGITS = 1024;
 /** The input ended inside a value; a stream decoder waits for more bytes instead of failing. */
 export class TruncatedInput extends SyntaxError {}
 
+/**
+ * What a stream reader throws instead of a TruncatedInput. A stream meets a
+ * truncated record at the end of nearly every chunk that splits one, and
+ * building an Error (its message and stack) cost more than decoding a small
+ * record, so this one object, with neither, is thrown every time.
+ */
+export const TRUNCATED: { readonly truncated: true } = Object.freeze({
+  truncated: true,
+});
+
 const EMPTY = new Uint8Array(0);
 
 export class Reader {
@@ -50,6 +60,12 @@ export class Reader {
   end = 0;
   pos = 0;
   shift = 0;
+
+  /**
+   * Whether truncation throws {@link TRUNCATED} rather than a TruncatedInput:
+   * set by the stream decoder while more bytes may still complete the value.
+   */
+  stream = false;
 
   constructor(options?: DecodeOptions) {
     this.maxLength = options?.maxLength ?? DEFAULT_MAX_LENGTH;
@@ -81,6 +97,7 @@ export class Reader {
   }
 
   truncated(what: string, offset: number): never {
+    if (this.stream) throw TRUNCATED;
     throw new TruncatedInput(
       `Unexpected end of input in ${what} at byte ${offset + this.shift}`,
     );

@@ -10,7 +10,10 @@
  * Cost stays linear in the input however it is chunked: a record that is
  * not complete is scanned token by token once, resuming where the scan
  * stopped, and fully decoded only when its last byte is in; a netstring
- * payload is not looked at until its declared length has arrived.
+ * payload is not looked at until its declared length has arrived. Finding
+ * that a chunk ends inside a record builds no Error (see TRUNCATED in
+ * _reader.ts), and a bare chunk that starts on a record boundary is decoded
+ * where it lies: only an incomplete last record is copied in.
  */
 
 import type { SyrupValue } from "./value.ts";
@@ -18,7 +21,7 @@ import {
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_LENGTH,
   Reader,
-  TruncatedInput,
+  TRUNCATED,
 } from "./_reader.ts";
 import { encode } from "./encode.ts";
 
@@ -105,11 +108,13 @@ export class SyrupStreamDecoder {
     if (!(chunk instanceof Uint8Array)) {
       throw new TypeError(`Cannot decode ${typeof chunk}: expected Uint8Array`);
     }
-    this.#append(chunk);
     const values: SyrupValue[] = [];
     try {
-      if (this.framing === "bare") this.#drainBare(values);
-      else this.#drainNetstring(values);
+      if (this.framing === "bare") this.#pushBare(chunk, values);
+      else {
+        this.#append(chunk);
+        this.#drainNetstring(values);
+      }
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw error;
       this.#failure = error;
@@ -121,6 +126,36 @@ export class SyrupStreamDecoder {
       this.#start = this.#end = 0;
     }
     return { values, error: undefined };
+  }
+
+  /**
+   * With nothing buffered, whole records are read straight from `chunk` and
+   * only an incomplete last record is copied in; a chunk that starts on a
+   * record boundary and ends on one is never copied.
+   */
+  #pushBare(chunk: Uint8Array, out: SyrupValue[]): void {
+    if (this.#start !== this.#end) {
+      this.#append(chunk);
+      this.#drainBare(out, false);
+      return;
+    }
+    const reader = this.#reader;
+    let at = 0;
+    reader.stream = true;
+    try {
+      while (at < chunk.length) {
+        out.push(reader.read(chunk, at, chunk.length, this.#consumed - at));
+        this.#consumed += reader.pos - at;
+        at = reader.pos;
+      }
+      return;
+    } catch (error) {
+      if (error !== TRUNCATED) throw error;
+    } finally {
+      reader.stream = false;
+    }
+    this.#append(at === 0 ? chunk : chunk.subarray(at));
+    this.#drainBare(out, true);
   }
 
   #append(chunk: Uint8Array): void {
@@ -163,21 +198,31 @@ export class SyrupStreamDecoder {
     return value;
   }
 
-  #drainBare(out: SyrupValue[]): void {
+  /**
+   * `truncated`: the record at #start is already known to be incomplete, so
+   * the scan takes it without another attempt at a whole decode.
+   */
+  #drainBare(out: SyrupValue[], truncated: boolean): void {
     const reader = this.#reader;
     while (this.#start < this.#end) {
-      if (this.#scanned === 0) {
+      // A record whose scan has begun is not tried whole again: the scan
+      // resumes where it stopped and the record is decoded once, complete.
+      if (this.#scanned === 0 && !truncated) {
         // Fast path: try the whole record in one pass; only a record that is
         // still arriving falls back to the resumable scan.
+        const shift = this.#consumed - this.#start;
+        reader.stream = true;
         try {
-          const shift = this.#consumed - this.#start;
           out.push(reader.read(this.#buf, this.#start, this.#end, shift));
           this.#advance(reader.pos);
           continue;
         } catch (error) {
-          if (!(error instanceof TruncatedInput)) throw error;
+          if (error !== TRUNCATED) throw error;
+        } finally {
+          reader.stream = false;
         }
       }
+      truncated = false;
       const recordEnd = this.#scan();
       if (recordEnd < 0) {
         if (this.#end - this.#start > this.#maxLength) {
@@ -204,6 +249,7 @@ export class SyrupStreamDecoder {
     const buf = this.#buf;
     const base = this.#start;
     const available = this.#end - base;
+    const maxDigits = this.#reader.maxDigits;
     let at = this.#scanned;
     while (at < available) {
       const b = buf[base + at];
@@ -215,7 +261,10 @@ export class SyrupStreamDecoder {
           p < available && buf[base + p] >= 0x30 && buf[base + p] <= 0x39
         ) {
           n = n * 10 + buf[base + p] - 0x30;
-          p++;
+          // Past the reader's digit limit the record is bad whatever follows:
+          // end it here (decode() names the rule) rather than rescan a run
+          // of digits that grows with every push.
+          if (++p - at > maxDigits) return p;
         }
         if (p >= available) break;
         const t = buf[base + p];

@@ -199,3 +199,48 @@ Deno.test("a cookie reply while initiating makes the initiator resend with mac2"
   d.actor.send({ type: "CLOSE" });
   r.actor.send({ type: "CLOSE" });
 });
+
+Deno.test("failed hands its error to onFailed exactly once, a timeout included", () => {
+  const clock = new ManualClock(0);
+  const reported: Error[] = [];
+  const r = actorFor(
+    { initiator: false, options: { identity: makeIdentity() } },
+    clock,
+    { onFailed: (error) => reported.push(error) },
+  );
+  r.actor.send({ type: "INITIATION", message: Uint8Array.of(1, 2, 3) });
+  r.actor.send({ type: "CLOSE" });
+  assert.deepEqual(reported, [r.actor.getSnapshot().context.error]);
+  const d = actorFor(
+    { initiator: true, options: { identity: makeIdentity() } },
+    clock,
+    { onFailed: (error) => reported.push(error) },
+  );
+  d.actor.send({ type: "DIAL" });
+  clock.advance(1000);
+  assert.equal(reported.length, 2);
+  assert.ok(
+    reported[1] instanceof NoiseError && reported[1].code === "timeout",
+  );
+  assert.equal(clock.pending, 0);
+});
+
+Deno.test("closed does not call onFailed", () => {
+  const clock = new ManualClock(0);
+  const reported: Error[] = [];
+  const d = actorFor(
+    { initiator: true, options: { identity: makeIdentity() } },
+    clock,
+    { onFailed: (error) => reported.push(error) },
+  );
+  d.actor.send({ type: "DIAL" });
+  d.actor.send({ type: "CLOSE" });
+  assert.equal(state(d.actor), "closed");
+  assert.deepEqual(reported, []);
+});
+
+Deno.test("xstateClock() gives every actor on one clock the same adapter", () => {
+  const one = new ManualClock(0);
+  assert.equal(xstateClock(one), xstateClock(one));
+  assert.notEqual(xstateClock(one), xstateClock(new ManualClock(0)));
+});

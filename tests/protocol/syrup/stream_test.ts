@@ -181,3 +181,28 @@ Deno.test("encodeFrame() prefixes netstring frames with the Syrup length", () =>
   assert.deepStrictEqual(encodeFrame("hi", "bare"), latin1('2"hi'));
   assert.throws(() => encodeFrame("hi", "x" as Framing), TypeError);
 });
+
+Deno.test("SyrupStreamDecoder (bare) keeps no view of a pushed chunk", () => {
+  // A netlayer reads into one buffer and pushes views of it, so the tail of
+  // a split record must be copied before push returns.
+  const values = [record("op:abort", "one"), "two", new Uint8Array([1, 2, 3])];
+  const wire = concat(values.map((v) => encode(v)));
+  const decoder = new SyrupStreamDecoder();
+  const reused = new Uint8Array(wire.length);
+  const got: SyrupValue[] = [];
+  for (const cut of [[0, 9], [9, 20], [20, wire.length]]) {
+    const n = cut[1] - cut[0];
+    reused.set(wire.subarray(cut[0], cut[1]));
+    got.push(...pushOk(decoder, reused.subarray(0, n)));
+    reused.fill(0x78);
+  }
+  assert.deepStrictEqual(got, values);
+  assert.equal(decoder.buffered, 0);
+});
+
+Deno.test("SyrupStreamDecoder (bare) rejects a run of digits past the limit while incomplete", () => {
+  const decoder = new SyrupStreamDecoder({ maxIntegerDigits: 8 });
+  assert.deepStrictEqual(pushOk(decoder, latin1("[1234")), []);
+  const { error } = decoder.push(latin1("56789012"));
+  assert.match(error?.message ?? "", /^Number longer than 8 digits at byte 1$/);
+});
