@@ -18,29 +18,7 @@ import {
 } from "../netlayers/noise/peer_handshake.ts";
 import { CookieInitiator, CookieResponder } from "../netlayers/noise/cookie.ts";
 import { ManualClock } from "../protocol/manual_clock.ts";
-
-/** Wraps `inner`, appending a replayable closure for every primitive call. */
-function recording(inner: CryptoProvider, log: (() => unknown)[]) {
-  const rec = <A extends unknown[], R>(fn: (...a: A) => R) => (...a: A): R => {
-    const copies = a.map((x) => x instanceof Uint8Array ? x.slice() : x) as A;
-    log.push(() => fn(...copies));
-    return fn(...a);
-  };
-  const c: CryptoProvider = {
-    name: inner.name,
-    randomBytes: rec(inner.randomBytes),
-    hash: rec(inner.hash),
-    hmac: rec(inner.hmac),
-    x25519: {
-      generateKeyPair: rec(inner.x25519.generateKeyPair),
-      publicKey: rec(inner.x25519.publicKey),
-      sharedSecret: rec(inner.x25519.sharedSecret),
-    },
-    ed25519: inner.ed25519,
-    aead: { seal: rec(inner.aead.seal), open: rec(inner.aead.open) },
-  };
-  return c;
-}
+import { recording } from "./_recording.ts";
 
 function handshake(
   c: CryptoProvider,

@@ -37,6 +37,7 @@ import type { SocketLike } from "../netlayers/_noise_tcp_duplex.ts";
 import { NOISE_TCP_PROLOGUE } from "../netlayers/noise_tcp.ts";
 import { SystemClock } from "../runtime/system_clock.ts";
 import { libp2pNoisePair } from "./_libp2p_noise.ts";
+import { recording } from "./_recording.ts";
 
 const filter = Deno.args[0];
 const ROUNDS = 7;
@@ -191,36 +192,6 @@ async function establish(
   dt.close();
   rt.close();
   a.close();
-}
-
-/** Wraps `inner`, logging a replayable closure for every primitive call. */
-function recording(
-  inner: CryptoProvider,
-  log: (() => unknown)[],
-): CryptoProvider {
-  const rec = <A extends unknown[], R>(fn: (...a: A) => R) => (...a: A): R => {
-    const copies = a.map((x) => x instanceof Uint8Array ? x.slice() : x) as A;
-    log.push(() => fn(...copies));
-    return fn(...a);
-  };
-  return {
-    name: inner.name,
-    randomBytes: rec(inner.randomBytes),
-    hash: rec(inner.hash),
-    hmac: rec(inner.hmac),
-    x25519: {
-      generateKeyPair: rec(inner.x25519.generateKeyPair),
-      publicKey: rec(inner.x25519.publicKey),
-      sharedSecret: rec(inner.x25519.sharedSecret),
-    },
-    ed25519: {
-      generateKeyPair: rec(inner.ed25519.generateKeyPair),
-      publicKey: rec(inner.ed25519.publicKey),
-      sign: rec(inner.ed25519.sign),
-      verify: rec(inner.ed25519.verify),
-    },
-    aead: { seal: rec(inner.aead.seal), open: rec(inner.aead.open) },
-  };
 }
 
 /** Milliseconds per iteration over about `ms` of repeated `body`. */
