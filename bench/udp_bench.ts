@@ -11,11 +11,18 @@
  *
  * "udp reject": the cost of refusing one bogus datagram, beside one AEAD
  * open of a datagram (target: under 10 µs).
+ *
+ * "udp reject initiation": the endpoint (netlayers/udp/endpoint.ts)
+ * refusing a bogus 169-byte handshake initiation whose mac1 is wrong, the
+ * cheapest thing a stranger can make it check with crypto, beside the one
+ * BLAKE2s over the same bytes that the mac1 check is.
  */
 import { nativeCrypto } from "../crypto/native.ts";
 import { ManualClock } from "../protocol/manual_clock.ts";
 import { Registry } from "../protocol/registry.ts";
 import { UdpChannel } from "../netlayers/udp/channel.ts";
+import { UdpEndpoint } from "../netlayers/udp/endpoint.ts";
+import { noiseIdentity } from "../netlayers/noise/peer_handshake.ts";
 import { DATA_HEADER_LENGTH, TAG_LENGTH } from "../netlayers/udp/wire.ts";
 
 const crypto = nativeCrypto;
@@ -192,5 +199,37 @@ for (const [label, size] of [["64 KiB", 64 * 1024], ["1 MiB", 1 << 20]]) {
       view.setUint32(12, pn++);
       link.bob.receive(forged);
     },
+  });
+}
+
+{
+  const clock = new ManualClock();
+  const registry = new Registry({ clock });
+  const endpoint = new UdpEndpoint({
+    clock,
+    crypto,
+    registry,
+    identity: noiseIdentity(crypto, crypto.ed25519.generateKeyPair()),
+    sendTo: () => {},
+    onAccept: () => {},
+  });
+  const from = { hostname: "10.9.9.9", port: 9 };
+  // Type 1, IK, the right length: only mac1 can refuse it.
+  const bogus = crypto.randomBytes(169);
+  bogus.set([1, 0, 0, 0], 0);
+  bogus[8] = 1;
+  const keyAndBody = crypto.randomBytes(32 + 137);
+  Deno.bench({
+    name: "BLAKE2s of 169 bytes (mac1 key + initiation body)",
+    group: "udp reject initiation",
+    baseline: true,
+    fn: () => {
+      crypto.hash("blake2s", keyAndBody);
+    },
+  });
+  Deno.bench({
+    name: "endpoint.receive() of a bogus initiation (mac1 fails)",
+    group: "udp reject initiation",
+    fn: () => endpoint.receive(bogus, from),
   });
 }

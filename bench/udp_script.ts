@@ -1,42 +1,49 @@
 /**
- * The encrypted UDP netlayer's data plane between two processes over
- * loopback (README "UDP netlayer"), beside raw UDP measured in the same run.
+ * The `noise-udp` netlayer (netlayers/noise_udp.ts, README "UDP netlayer")
+ * between two processes over loopback, beside baselines measured in the
+ * same run.
  *
  * - "raw UDP": an unencrypted blaster sends 1200-byte datagrams for a
  *   bounded time; the child counts what its DatagramSocket (socket.ts)
  *   takes in per second. The kernel's receive buffer holds only about 90
  *   such datagrams, so the blaster overruns it: this is the receive rate,
  *   not the send rate.
- * - "UDP channel goodput": 1 MiB message objects from the parent's
- *   UdpChannel to the child's, over DatagramSockets, acks flowing back;
- *   application bytes per second until the last message is acked. The
- *   keys and session hashcodes are fixed by this script because the
- *   handshake is not wired in yet ("fixed keys" in the row name).
- * - the same with 5% of datagrams dropped at each sender (deterministic
- *   PRNG), in both directions, against the lossless row.
+ * - "noise-udp goodput": the parent dials the child's NoiseUdpNetlayer
+ *   through its locator (a real Noise IK handshake, not timed), then sends
+ *   1 MiB message objects, each the Syrup encoding of a 1 MiB bytestring
+ *   (what a CapTP message carrying bytes is), with `Connection.send`. The
+ *   child decodes each one and, after the last, answers with a short
+ *   message; goodput is application bytes (the bytestrings) per second
+ *   from the first send to that answer. A fresh dialer per run.
+ * - the same with 5% of datagrams dropped at each socket's send, in both
+ *   directions (deterministic PRNG), against the lossless row. The drop is
+ *   injected by wrapping `Deno.listenDatagram` in this script, so the
+ *   netlayer's own socket drops with no test hook in production code; it is
+ *   switched on only after the handshake.
+ * - "handshake": connect() to an established Connection, each with a fresh
+ *   dialer netlayer (new identity: no cached secret), median of many,
+ *   beside noise-tcp's handshake to the same child in the same run.
  *
  * The parent spawns itself with `--child`; they talk through JSON lines on
  * the child's stdin and stdout. Every loop is bounded and the child exits
  * when its stdin closes. The only argument is an optional filter on row
  * names. Targets (issue 7): goodput at least 40 MB/s; with 5% loss at least
- * 70% of the lossless goodput. Each figure is the median of `REPS`
+ * 70% of the lossless goodput. Each goodput figure is the median of `REPS`
  * interleaved runs after one warm-up transfer, since the machine is shared.
  *
  * Tuning knobs, for experiments only: UDP_BENCH_OPTIONS (JSON, a partial
- * UdpDataOptions for both channels), UDP_BENCH_CHILD_FLAGS (extra deno
+ * UdpDataOptions for both netlayers), UDP_BENCH_CHILD_FLAGS (extra deno
  * flags for the child, e.g. "--cpu-prof"), UDP_BENCH_VERBOSE=1 (per-run
- * sender and socket counters on stderr).
+ * socket counters on stderr).
  */
 import { parseArgs } from "node:util";
+import { encode } from "../protocol/syrup/encode.ts";
 import { nativeCrypto } from "../crypto/native.ts";
-import { Registry } from "../protocol/registry.ts";
-import { SystemClock } from "../runtime/system_clock.ts";
 import type { UdpAddress } from "../netlayers/udp/address.ts";
-import { UdpChannel } from "../netlayers/udp/channel.ts";
-import {
-  type DatagramSocket,
-  openDatagramSocket,
-} from "../netlayers/udp/socket.ts";
+import { openDatagramSocket } from "../netlayers/udp/socket.ts";
+import { NoiseUdpNetlayer } from "../netlayers/noise_udp.ts";
+import { NoiseTcpNetlayer } from "../netlayers/noise_tcp.ts";
+import type { Connection, OCapNPeer } from "../netlayers/types.ts";
 import type { BenchRow } from "./_measure.ts";
 
 const DATAGRAM = 1200;
@@ -44,11 +51,12 @@ const BLAST_MS = 500;
 const REPS = 3;
 const MESSAGE = 1 << 20;
 const MESSAGES = 32;
+const HANDSHAKES = 40;
 const GIVE_UP_MS = 30_000;
 const VERBOSE = Deno.env.get("UDP_BENCH_VERBOSE") === "1";
-const OPTIONS = JSON.parse(Deno.env.get("UDP_BENCH_OPTIONS") ?? "{}");
-const KEY_A = new Uint8Array(32).fill(0xa1);
-const KEY_B = new Uint8Array(32).fill(0xb2);
+const DATA = JSON.parse(Deno.env.get("UDP_BENCH_OPTIONS") ?? "{}");
+const TUNING = { data: DATA };
+const DONE = encode("done");
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -69,60 +77,28 @@ function prng(seed: number): () => number {
   };
 }
 
-interface Side {
-  clock: SystemClock;
-  registry: Registry;
-  channel: UdpChannel;
-  dropped(): number;
-  close(): void;
+// Fault injection: every UDP socket this process opens drops each outgoing
+// datagram with probability `loss.rate` (0 = off).
+const loss = { rate: 0, random: prng(1), dropped: 0 };
+function setLoss(rate: number, seed: number): void {
+  loss.rate = rate;
+  loss.random = prng(0x9e3779b9 ^ seed);
+  loss.dropped = 0;
 }
-
-/** One end of a channel whose datagrams leave through `socket`. */
-function channelSide(
-  socket: DatagramSocket,
-  options: {
-    peer: UdpAddress;
-    outbound: boolean; // parent to child direction is "outbound"
-    run: number;
-    loss: number;
-    onMessage?: (m: Uint8Array) => void;
-  },
-): Side {
-  const clock = new SystemClock();
-  const registry = new Registry({ clock });
-  const random = prng(
-    0x9e3779b9 ^ (options.run * 2 + Number(options.outbound)),
-  );
-  let dropped = 0;
-  const parentCode = options.run * 2 + 1;
-  const childCode = options.run * 2 + 2;
-  const channel = new UdpChannel({
-    clock,
-    crypto: nativeCrypto,
-    registry,
-    localSession: options.outbound ? parentCode : childCode,
-    remoteSession: options.outbound ? childCode : parentCode,
-    sendKey: (options.outbound ? KEY_A : KEY_B).slice(),
-    receiveKey: (options.outbound ? KEY_B : KEY_A).slice(),
-    sendDatagram: (bytes) => {
-      if (options.loss > 0 && random() < options.loss) return void dropped++;
-      socket.send(bytes, options.peer);
-    },
-    onMessage: options.onMessage ?? (() => {}),
-    options: OPTIONS,
-  });
-  return {
-    clock,
-    registry,
-    channel,
-    dropped: () => dropped,
-    close() {
-      channel.close();
-      registry.close();
-      clock.close();
-    },
-  };
-}
+const listenDatagram = Deno.listenDatagram;
+Deno.listenDatagram =
+  ((options: Deno.UdpListenOptions & { transport: "udp" }) => {
+    const conn = listenDatagram(options);
+    const send = conn.send.bind(conn);
+    conn.send = (bytes: Uint8Array, to: Deno.Addr) => {
+      if (loss.rate > 0 && loss.random() < loss.rate) {
+        loss.dropped++;
+        return Promise.resolve(bytes.length);
+      }
+      return send(bytes, to);
+    };
+    return conn;
+  }) as typeof Deno.listenDatagram;
 
 async function* lines(stream: ReadableStream<Uint8Array>) {
   let text = "";
@@ -136,48 +112,57 @@ async function* lines(stream: ReadableStream<Uint8Array>) {
   }
 }
 
+const ignore = { message() {}, error() {}, close() {} };
+
 // ---- Child: the receiving end ----
 
 async function serve(): Promise<void> {
-  let side: Side | undefined;
   let raw = { count: 0, first: 0, last: 0 };
+  let expected = 0;
   let delivered = 0;
+  let messages = 0;
   const socket = openDatagramSocket({
-    onDatagram(bytes) {
-      if (side !== undefined) return side.channel.receive(bytes);
+    onDatagram() {
       const now = performance.now();
       if (raw.count++ === 0) raw.first = now;
       raw.last = now;
     },
-    onDrain: () => side?.channel.flush(),
+    onDrain() {},
   });
+  const udp = NoiseUdpNetlayer.listen({ tuning: TUNING });
+  const tcp = NoiseTcpNetlayer.listen();
+  tcp.onAccept((c) => c.attach(ignore));
+  udp.onAccept((c) =>
+    c.attach({
+      message(value) {
+        if (!(value instanceof Uint8Array)) return;
+        delivered += value.length;
+        if (++messages === expected) c.send(DONE);
+      },
+      error() {},
+      close() {},
+    })
+  );
   const say = (x: unknown) => console.log(JSON.stringify(x));
-  say({ port: socket.address.port });
+  say({ port: socket.address.port, udp: udp.location, tcp: tcp.location });
   for await (const cmd of lines(Deno.stdin.readable)) {
     if (cmd.cmd === "raw") {
       raw = { count: 0, first: 0, last: 0 };
       say({ ok: true });
     } else if (cmd.cmd === "raw-end") {
       say({ received: raw.count, seconds: (raw.last - raw.first) / 1000 });
-    } else if (cmd.cmd === "channel") {
-      delivered = 0;
-      side = channelSide(socket, {
-        peer: cmd.peer,
-        outbound: false,
-        run: cmd.run,
-        loss: cmd.loss,
-        onMessage: (m) => void (delivered += m.length),
-      });
+    } else if (cmd.cmd === "goodput") {
+      delivered = messages = 0;
+      expected = cmd.messages;
+      setLoss(cmd.loss, cmd.run * 2);
       say({ ok: true });
-    } else if (cmd.cmd === "channel-end") {
-      const stats = side!.channel.stats();
-      side!.close();
-      side = undefined;
-      say({ delivered, acksSent: stats.acksSent, received: stats.received });
+    } else if (cmd.cmd === "goodput-end") {
+      const dropped = loss.dropped;
+      setLoss(0, 0);
+      say({ delivered, dropped });
     }
   }
-  side?.close();
-  await socket.close();
+  await Promise.all([udp.close(), tcp.close(), socket.close()]);
 }
 
 // ---- Parent: the measurements ----
@@ -236,6 +221,32 @@ async function blast(to: UdpAddress): Promise<number> {
   return sent;
 }
 
+/** Resolves with the first message `connection` receives. */
+function nextMessage(connection: Connection): Promise<void> {
+  return new Promise((resolve, reject) => {
+    connection.attach({
+      message: () => resolve(),
+      error: reject,
+      close: (reason) => reject(reason ?? new Error("Connection closed")),
+    });
+  });
+}
+
+/** Milliseconds from connect() to an established connection. */
+async function handshake(
+  make: () => NoiseUdpNetlayer | NoiseTcpNetlayer,
+  peer: OCapNPeer,
+): Promise<number> {
+  const dialer = make();
+  try {
+    const t0 = performance.now();
+    await dialer.connect(peer);
+    return performance.now() - t0;
+  } finally {
+    await dialer.close();
+  }
+}
+
 async function measure(filter: string | undefined): Promise<void> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -258,67 +269,64 @@ async function measure(filter: string | undefined): Promise<void> {
     if (done) throw new Error("Child exited early");
     return value;
   };
-  const { port } = (await replies.next()).value;
-  const childAddress = { hostname: "127.0.0.1", port };
-  let side: Side | undefined;
-  const socket = openDatagramSocket({
-    onDatagram: (bytes) => side?.channel.receive(bytes),
-    onDrain: () => side?.channel.flush(),
-  });
+  const hello = (await replies.next()).value;
+  const childAddress = { hostname: "127.0.0.1", port: hello.port };
   const names = {
     raw: `raw UDP, ${DATAGRAM}-byte datagrams received`,
-    clean: "UDP channel goodput, 1 MiB messages, lossless (fixed keys)",
-    lossy: "UDP channel goodput, 1 MiB messages, 5% loss (fixed keys)",
+    clean: "noise-udp goodput, 1 MiB messages, lossless",
+    lossy: "noise-udp goodput, 1 MiB messages, 5% loss",
+    tcpHandshake: "noise-tcp handshake (IK) over loopback, two processes",
+    udpHandshake: "noise-udp handshake (IK) over loopback, two processes",
   };
   const wanted = (name: string) => !filter || name.includes(filter);
   let run = 0;
-  const goodput = async (loss: number, messages = MESSAGES) => {
+  const goodput = async (rate: number, messages = MESSAGES) => {
     run++;
-    await ask({ cmd: "channel", peer: socket.address, run, loss });
-    side = channelSide(socket, {
-      peer: childAddress,
-      outbound: true,
-      run,
-      loss,
-    });
-    const message = nativeCrypto.randomBytes(MESSAGE);
-    const t0 = performance.now();
-    const sends = [];
-    for (let i = 0; i < messages; i++) sends.push(side.channel.send(message));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const giveUp = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        side!.channel.close("bench gave up");
-        resolve();
-      }, GIVE_UP_MS);
-    });
-    await Promise.race([Promise.allSettled(sends), giveUp]);
-    clearTimeout(timer);
-    const seconds = (performance.now() - t0) / 1000;
-    const stats = side.channel.stats();
-    side.close();
-    side = undefined;
-    const end = await ask({ cmd: "channel-end" });
-    if (end.delivered !== MESSAGE * messages) {
-      console.error(`Delivered ${end.delivered} of ${MESSAGE * messages}`);
+    const dialer = NoiseUdpNetlayer.listen({ tuning: TUNING });
+    try {
+      const connection = await dialer.connect(hello.udp);
+      const answered = nextMessage(connection);
+      await ask({ cmd: "goodput", run, loss: rate, messages });
+      setLoss(rate, run * 2 + 1);
+      const payload = nativeCrypto.randomBytes(MESSAGE);
+      const t0 = performance.now();
+      for (let i = 0; i < messages; i++) connection.send(encode(payload));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const giveUp = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, GIVE_UP_MS);
+      });
+      await Promise.race([answered, giveUp]);
+      clearTimeout(timer);
+      const seconds = (performance.now() - t0) / 1000;
+      const dropped = loss.dropped;
+      setLoss(0, 0);
+      const end = await ask({ cmd: "goodput-end" });
+      if (end.delivered !== MESSAGE * messages) {
+        console.error(`Delivered ${end.delivered} of ${MESSAGE * messages}`);
+      }
+      if (VERBOSE) {
+        console.error(JSON.stringify({
+          rate,
+          seconds,
+          dropped: [dropped, end.dropped],
+          endpoint: dialer.endpoint.stats(),
+        }));
+      }
+      return end.delivered / seconds / 1e6;
+    } finally {
+      setLoss(0, 0);
+      await dialer.close();
     }
-    if (VERBOSE) {
-      console.error(JSON.stringify({
-        loss,
-        seconds,
-        srtt: stats.srtt,
-        sender: stats.sender,
-        socket: socket.stats(),
-        child: end,
-      }));
-    }
-    return end.delivered / seconds / 1e6;
   };
   const rawRates: number[] = [];
   const cleanRates: number[] = [];
   const lossyRates: number[] = [];
+  const udpShakes: number[] = [];
+  const tcpShakes: number[] = [];
   const needRaw = wanted(names.raw) || wanted(names.clean);
   const needClean = wanted(names.clean) || wanted(names.lossy);
+  const needShakes = wanted(names.udpHandshake) || wanted(names.tcpHandshake);
+  const identities = () => nativeCrypto.ed25519.generateKeyPair();
   try {
     if (needClean) await goodput(0, 8); // warms up the JIT on both sides
     for (let rep = 0; rep < REPS; rep++) {
@@ -331,10 +339,24 @@ async function measure(filter: string | undefined): Promise<void> {
       if (needClean) cleanRates.push(await goodput(0));
       if (wanted(names.lossy)) lossyRates.push(await goodput(0.05));
     }
+    if (needShakes) {
+      for (let i = -5; i < HANDSHAKES; i++) { // five warm-ups each
+        const a = identities();
+        const b = identities();
+        const u = await handshake(
+          () => NoiseUdpNetlayer.listen({ identity: a, tuning: TUNING }),
+          hello.udp,
+        );
+        const t = await handshake(
+          () => NoiseTcpNetlayer.listen({ identity: b }),
+          hello.tcp,
+        );
+        if (i >= 0) udpShakes.push(u), tcpShakes.push(t);
+      }
+    }
   } finally {
     await writer.close();
     await child.status;
-    await socket.close();
   }
   const rawMB = median(rawRates) * DATAGRAM / 1e6;
   const clean = median(cleanRates);
@@ -349,6 +371,16 @@ async function measure(filter: string | undefined): Promise<void> {
   if (wanted(names.lossy)) {
     rows.push(
       row(names.lossy, median(lossyRates), "MB/s", [names.clean, clean]),
+    );
+  }
+  if (needShakes) {
+    const tcp = median(tcpShakes) * 1000;
+    rows.push(row(names.tcpHandshake, tcp, "µs"));
+    rows.push(
+      row(names.udpHandshake, median(udpShakes) * 1000, "µs", [
+        names.tcpHandshake,
+        tcp,
+      ]),
     );
   }
   for (const r of rows) console.log(JSON.stringify(r));

@@ -101,6 +101,7 @@ export class Sender {
   #tokens: number;
   #refilledAt: number;
   #cancelRto: (() => void) | undefined;
+  #rtoAt = 0;
   #cancelPace: (() => void) | undefined;
   #closed = false;
   #lastSentAt = -Infinity;
@@ -179,27 +180,40 @@ export class Sender {
     if (!this.#closed) this.#sealControl(DatagramType.ack, encodeAckBody(body));
   }
 
-  /** Processes an authenticated ack from the peer. */
+  /**
+   * Processes an authenticated ack from the peer in one walk of the
+   * in-flight map, which is in packet-number order (numbers are assigned
+   * and inserted in increasing order), so the walk stops at the first
+   * number that can be neither acked nor lost. Losses are handled after
+   * every ack, as a fragment acked under a newer number is not lost.
+   */
   onAck(body: AckBody): void {
     if (this.#closed) return;
     const now = this.#clock.now();
     const top = body.ranges[0].high;
-    let newest: Sent | undefined;
-    for (const [pn, sent] of this.#inFlight) {
-      if (!inRanges(pn, body)) continue;
-      this.#forget(pn, sent);
-      if (pn === top) newest = sent;
-      this.#acked(sent);
-    }
     if (top < this.#sealer.nextPacketNumber && top > this.#largestAcked) {
       this.#largestAcked = top;
+    }
+    const lostBelow = this.#largestAcked - this.#o.reorderThreshold + 1;
+    let newest: Sent | undefined;
+    let lost: number[] | undefined;
+    for (const [pn, sent] of this.#inFlight) {
+      if (pn > top && pn >= lostBelow) break;
+      if (inRanges(pn, body)) {
+        this.#forget(pn, sent);
+        if (pn === top) newest = sent;
+        this.#acked(sent);
+      } else if (pn < lostBelow) {
+        (lost ??= []).push(pn);
+      }
     }
     if (newest !== undefined) {
       this.#rtt.sample(now - newest.sentAt, body.delayMicros / 1000);
     }
-    for (const [pn, sent] of this.#inFlight) {
-      if (pn + this.#o.reorderThreshold <= this.#largestAcked) {
-        this.#lost(pn, sent);
+    if (lost !== undefined) {
+      for (const pn of lost) {
+        const sent = this.#inFlight.get(pn);
+        if (sent !== undefined) this.#lost(pn, sent);
       }
     }
     this.#maybeHalve();
@@ -329,7 +343,13 @@ export class Sender {
   }
 
   #track(pn: number, sent: Omit<Sent, "sentAt">): void {
-    this.#inFlight.set(pn, { ...sent, sentAt: this.#clock.now() });
+    this.#inFlight.set(pn, {
+      message: sent.message,
+      index: sent.index,
+      count: sent.count,
+      large: sent.large,
+      sentAt: this.#clock.now(),
+    });
     if (this.#cancelRto === undefined) this.#rearmRto(this.#clock.now());
   }
 
@@ -398,15 +418,24 @@ export class Sender {
     this.#cursor = 0;
   }
 
+  /**
+   * Keeps one timer at or before the oldest in-flight packet's deadline.
+   * An armed timer that fires no later than needed is left alone (acks
+   * mostly move the deadline later); firing early finds nothing expired
+   * and re-arms. This saves a clearTimeout and setTimeout per ack.
+   */
   #rearmRto(now: number): void {
-    this.#cancelRto?.();
-    this.#cancelRto = undefined;
-    if (this.#inFlight.size === 0) return;
-    let oldest = Infinity;
-    for (const sent of this.#inFlight.values()) {
-      if (sent.sentAt < oldest) oldest = sent.sentAt;
+    if (this.#inFlight.size === 0) {
+      this.#cancelRto?.();
+      this.#cancelRto = undefined;
+      return;
     }
+    // The first entry is the oldest: sends are inserted in time order.
+    const oldest = this.#inFlight.values().next().value!.sentAt;
     const at = Math.max(now, oldest + this.#rtt.rto);
+    if (this.#cancelRto !== undefined && this.#rtoAt <= at) return;
+    this.#cancelRto?.();
+    this.#rtoAt = at;
     this.#cancelRto = this.#clock.schedule(at, this.#onRto);
   }
 
