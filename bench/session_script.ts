@@ -287,11 +287,4 @@ for (const k of cases) {
     baselineValue: 1000 / libp2pMs,
   });
 }
-if (libp2p) {
-  emit(libp2pName, 1000 / libp2pMs, {
-    unit: "handshakes/s",
-    baseline: `${libp2pName}, µs each`,
-    baselineValue: libp2pMs * 1000,
-  });
-}
 for (const clock of clocks) clock.close();
