@@ -15,21 +15,16 @@
  *
  * Every outbound datagram of the session, acks and pings included, leaves
  * through here, so one packet-number counter serves the whole direction.
+ * This module deals in packets; which fragments of which messages are still
+ * wanted, and in what order they go, is send_queue.ts's business.
  */
 import type { Clock } from "../../protocol/clock.ts";
 import type { CryptoProvider } from "../../protocol/crypto.ts";
 import { RttEstimator } from "./rtt.ts";
 import type { UdpDataOptions } from "./options.ts";
 import { DatagramSealer } from "./sealer.ts";
-import {
-  type AckBody,
-  DATA_HEADER_LENGTH,
-  DatagramType,
-  encodeAckBody,
-  fragmentCount,
-  fragmentStride,
-  TAG_LENGTH,
-} from "./wire.ts";
+import { type Fragment, type OutMessage, SendQueue } from "./send_queue.ts";
+import { type AckBody, DatagramType, encodeAckBody } from "./wire.ts";
 
 export interface SenderOptions {
   clock: Clock;
@@ -50,21 +45,6 @@ export interface SenderStats {
   datagramSize: number;
 }
 
-interface OutMessage {
-  readonly sequence: number;
-  readonly bytes: Uint8Array;
-  count: number;
-  stride: number;
-  acked: Uint8Array;
-  ackedCount: number;
-  /** Next fragment never sent under the current count. */
-  nextIndex: number;
-  started: boolean;
-  done: boolean;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 interface Sent {
   readonly message: OutMessage | undefined; // undefined: a ping
   readonly index: number;
@@ -73,28 +53,15 @@ interface Sent {
   readonly large: boolean;
 }
 
-interface Fragment {
-  readonly message: OutMessage;
-  readonly index: number;
-  readonly count: number;
-  readonly again: boolean;
-}
-
 export class Sender {
   #clock: Clock;
   #sealer: DatagramSealer;
   #emit: (bytes: Uint8Array) => void;
   #o: UdpDataOptions;
   #rtt: RttEstimator;
-  #nextSequence = 0;
-  #datagramSize: number;
-  /** Oldest unfinished first; finished ones leave only from the front. */
-  #messages: OutMessage[] = [];
-  #cursor = 0;
-  #startedBytes = 0;
+  #queue: SendQueue;
   #inFlight = new Map<number, Sent>();
   #inFlightData = 0;
-  #retransmit: Fragment[] = [];
   #largestAcked = -1;
   #largeLost = 0;
   #probesAcked = 0;
@@ -112,7 +79,7 @@ export class Sender {
     this.#sealer = new DatagramSealer(options.crypto, options);
     this.#emit = options.sendDatagram;
     this.#o = options.options;
-    this.#datagramSize = this.#o.datagramSize;
+    this.#queue = new SendQueue(this.#o);
     this.#rtt = new RttEstimator(this.#o);
     this.#tokens = this.#o.pacingBurst;
     this.#refilledAt = this.#clock.now();
@@ -124,12 +91,12 @@ export class Sender {
 
   /** Unacked messages or fragments: the session has outstanding work. */
   get outstanding(): boolean {
-    return this.#messages.length > 0;
+    return this.#queue.outstanding;
   }
 
   /** Outstanding work, or a ping still waiting for its ack. */
   get busy(): boolean {
-    return this.#messages.length > 0 || this.#inFlight.size > 0;
+    return this.#queue.outstanding || this.#inFlight.size > 0;
   }
 
   get lastSentAt(): number {
@@ -137,7 +104,7 @@ export class Sender {
   }
 
   stats(): SenderStats {
-    return { ...this.#stats, datagramSize: this.#datagramSize };
+    return { ...this.#stats, datagramSize: this.#queue.datagramSize };
   }
 
   /**
@@ -146,27 +113,9 @@ export class Sender {
    */
   send(bytes: Uint8Array): Promise<void> {
     if (this.#closed) return Promise.reject(new RangeError("Sender is closed"));
-    if (bytes.length > this.#o.maxMessageBytes) {
-      return Promise.reject(
-        new RangeError(`Message of "${bytes.length}" bytes is over the limit`),
-      );
-    }
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    this.#messages.push({
-      sequence: this.#nextSequence++,
-      bytes,
-      count: 0,
-      stride: 0,
-      acked: EMPTY,
-      ackedCount: 0,
-      nextIndex: 0,
-      started: false,
-      done: false,
-      resolve,
-      reject,
-    });
+    const done = this.#queue.add(bytes);
     this.#pump();
-    return promise;
+    return done;
   }
 
   /** An ack-eliciting ping: a keepalive, or a probe when acks stopped. */
@@ -217,7 +166,7 @@ export class Sender {
       }
     }
     this.#maybeHalve();
-    this.#settle();
+    this.#queue.settle();
     this.#rearmRto(now);
     this.#pump();
   }
@@ -228,11 +177,8 @@ export class Sender {
     this.#closed = true;
     this.#cancelRto?.();
     this.#cancelPace?.();
-    const messages = this.#messages;
-    this.#messages = [];
     this.#inFlight.clear();
-    this.#retransmit = [];
-    for (const m of messages) if (!m.done) m.reject(error);
+    this.#queue.fail(error);
     this.#sealer.zero();
   }
 
@@ -246,7 +192,7 @@ export class Sender {
     );
     this.#refilledAt = now;
     while (this.#inFlightData < this.#o.sendWindow && this.#tokens > 0.999) {
-      const fragment = this.#nextFragment();
+      const fragment = this.#queue.next();
       if (fragment === undefined) return;
       this.#sendFragment(fragment);
       this.#tokens--;
@@ -261,51 +207,6 @@ export class Sender {
         this.#pump();
       });
     }
-  }
-
-  #nextFragment(): Fragment | undefined {
-    while (this.#retransmit.length > 0) {
-      const r = this.#retransmit.shift()!;
-      const m = r.message;
-      if (!m.done && r.count === m.count && m.acked[r.index] === 0) return r;
-    }
-    while (this.#cursor < this.#messages.length) {
-      const m = this.#messages[this.#cursor];
-      if (!m.started && !this.#start(m)) return undefined;
-      if (m.nextIndex < m.count) {
-        return {
-          message: m,
-          index: m.nextIndex++,
-          count: m.count,
-          again: false,
-        };
-      }
-      this.#cursor++;
-    }
-    return undefined;
-  }
-
-  /** Limits that keep the receiver's buffers bounded (reassembly.ts). */
-  #start(m: OutMessage): boolean {
-    const first = this.#messages[0].sequence;
-    if (m.sequence >= first + this.#o.maxOpenMessages) return false;
-    const bytes = this.#startedBytes + m.bytes.length;
-    if (this.#startedBytes > 0 && bytes > this.#o.maxBufferedBytes) {
-      return false;
-    }
-    m.started = true;
-    this.#startedBytes = bytes;
-    this.#split(m);
-    return true;
-  }
-
-  #split(m: OutMessage): void {
-    const max = this.#datagramSize - DATA_HEADER_LENGTH - TAG_LENGTH;
-    m.count = fragmentCount(m.bytes.length, max);
-    m.stride = fragmentStride(m.bytes.length, m.count);
-    m.acked = new Uint8Array(m.count);
-    m.ackedCount = 0;
-    m.nextIndex = 0;
   }
 
   #sendFragment(f: Fragment): void {
@@ -324,7 +225,7 @@ export class Sender {
       message: m,
       index: f.index,
       count: m.count,
-      large: datagram.length > this.#datagramSize / 2,
+      large: datagram.length > this.#queue.datagramSize / 2,
     });
     this.#inFlightData++;
     this.#transmit(datagram);
@@ -365,12 +266,7 @@ export class Sender {
       return;
     }
     if (sent.large) this.#largeLost = this.#probesAcked = 0;
-    if (m.done || sent.count !== m.count || m.acked[sent.index] !== 0) return;
-    m.acked[sent.index] = 1;
-    if (++m.ackedCount === m.count) {
-      m.done = true;
-      m.resolve();
-    }
+    this.#queue.acked(m, sent);
   }
 
   #lost(pn: number, sent: Sent): void {
@@ -378,44 +274,20 @@ export class Sender {
     const m = sent.message;
     if (m === undefined) return;
     if (sent.large) this.#largeLost++;
-    if (!m.done && sent.count === m.count && m.acked[sent.index] === 0) {
-      this.#retransmit.push({
-        message: m,
-        index: sent.index,
-        count: m.count,
-        again: true,
-      });
-    }
-  }
-
-  /** Drops finished messages from the front so their bytes can be freed. */
-  #settle(): void {
-    let n = 0;
-    while (n < this.#messages.length && this.#messages[n].done) {
-      this.#startedBytes -= this.#messages[n].bytes.length;
-      n++;
-    }
-    if (n === 0) return;
-    this.#messages.splice(0, n);
-    this.#cursor = Math.max(0, this.#cursor - n);
+    this.#queue.lost(m, sent);
   }
 
   #maybeHalve(): void {
     const o = this.#o;
     if (this.#largeLost < o.halvingLosses || this.#probesAcked < 2) return;
-    if (this.#datagramSize <= o.minDatagramSize) return;
-    this.#datagramSize = Math.max(
-      o.minDatagramSize,
-      Math.floor(this.#datagramSize / 2),
-    );
+    const size = this.#queue.datagramSize;
+    if (size <= o.minDatagramSize) return;
     this.#stats.halvings++;
     this.#largeLost = this.#probesAcked = 0;
-    for (const m of this.#messages) if (m.started && !m.done) this.#split(m);
+    this.#queue.resize(Math.max(o.minDatagramSize, Math.floor(size / 2)));
     for (const [pn, sent] of this.#inFlight) {
       if (sent.message !== undefined) this.#forget(pn, sent);
     }
-    this.#retransmit = [];
-    this.#cursor = 0;
   }
 
   /**
