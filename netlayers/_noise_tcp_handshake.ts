@@ -1,9 +1,8 @@
 /**
  * The two handshake roles of the `noise-tcp` netlayer over a TCP socket:
- * the dialer's and the responder's, each driving the xstate lifecycle of
- * netlayers/noise/handshake_machine.ts (which owns the named timeout) and
- * holding one registry entry with a deadline while the handshake is in
- * flight (protocol/registry.ts: "handshakes in flight").
+ * the dialer's and the responder's, each an Attempt
+ * (netlayers/_noise_tcp_attempt.ts: the xstate lifecycle with its named
+ * timeout, and one registry entry with a deadline while in flight).
  *
  * DoS resistance after WireGuard (netlayers/noise/cookie.ts): the responder
  * reads the first frame, checks mac1 before any public-key work, and under
@@ -17,28 +16,13 @@
  * (the dialer sends an empty one at once; only the holder of the initiation's
  * ephemeral key can make it). XX's message 3 confirms by itself.
  */
-import { createActor } from "xstate";
-import type { Clock } from "../protocol/clock.ts";
-import type { CryptoProvider } from "../protocol/crypto.ts";
-import type { Hashcode, Registry } from "../protocol/registry.ts";
 import { ed25519PublicToX25519 } from "../protocol/ed25519_to_x25519.ts";
 import { CookieInitiator, CookieResponder } from "./noise/cookie.ts";
 import type { CookieVerdict } from "./noise/cookie.ts";
 import { NoiseError } from "./noise/errors.ts";
-import {
-  handshakeMachine,
-  type HandshakeMachineInput,
-  xstateClock,
-} from "./noise/handshake_machine.ts";
-import {
-  type Established,
-  KIND_XX,
-  type NoiseIdentity,
-} from "./noise/peer_handshake.ts";
-import type { TransportOptions } from "./noise/transport.ts";
+import { KIND_XX } from "./noise/peer_handshake.ts";
 import {
   encodeFrame,
-  type Frame,
   FRAME_COOKIE,
   FRAME_FINAL,
   FRAME_INITIATION,
@@ -50,33 +34,25 @@ import {
   writeAll,
 } from "./_noise_tcp_wire.ts";
 import type { SocketLike } from "./_noise_tcp_duplex.ts";
+import {
+  Attempt,
+  closeQuietly,
+  type HandshakeContext,
+  type Handshaken,
+  nextFrame,
+} from "./_noise_tcp_attempt.ts";
 
-/** The registry kind of a handshake in flight. */
-export const HANDSHAKE_KIND = "noise-tcp-handshake";
+export {
+  closeQuietly,
+  HANDSHAKE_KIND,
+  type HandshakeContext,
+  type Handshaken,
+} from "./_noise_tcp_attempt.ts";
+
 /** mac1 and cookie keys of XX initiations, whose dialer knows no responder key. */
 const ANONYMOUS_RESPONDER_KEY = new Uint8Array(32);
 /** Cookie rounds a dialer goes through before it gives up. */
 const MAX_COOKIE_ROUNDS = 2;
-
-export interface HandshakeContext {
-  readonly crypto: CryptoProvider;
-  readonly clock: Clock;
-  readonly registry: Registry;
-  readonly identity: NoiseIdentity;
-  readonly prologue: Uint8Array;
-  readonly timeoutMs: number;
-  readonly transport: TransportOptions;
-  /** Sockets in a handshake phase, so closing the netlayer can cut them. */
-  readonly handshaking: Set<SocketLike>;
-}
-
-export interface Handshaken {
-  readonly socket: SocketLike;
-  readonly reader: FrameReader;
-  readonly established: Established;
-  /** Plaintext of the key-confirmation record (empty from an honest dialer). */
-  readonly initial?: Uint8Array;
-}
 
 /** The responder's cookie gate: one CookieResponder per mac1 key, one load figure. */
 export class CookieGate {
@@ -105,160 +81,6 @@ export class CookieGate {
     this.#keyed.forceUnderLoad = this.#anonymous.forceUnderLoad = loaded;
     const gate = stamped[0] === KIND_XX ? this.#anonymous : this.#keyed;
     return gate.check(stamped, address);
-  }
-}
-
-/** One handshake in flight: its socket, its actor, its registry entry. */
-class Attempt {
-  readonly ctx: HandshakeContext;
-  socket: SocketLike;
-  reader: FrameReader;
-  actor: ReturnType<typeof createActor<typeof handshakeMachine>> | undefined;
-  #code: Hashcode;
-  #failure: Error | undefined;
-  #writes: Promise<void> = Promise.resolve();
-  #held: Uint8Array[] | undefined;
-
-  constructor(ctx: HandshakeContext, socket: SocketLike, reader: FrameReader) {
-    this.ctx = ctx;
-    this.socket = socket;
-    this.reader = reader;
-    ctx.handshaking.add(socket);
-    this.#code = ctx.registry.mint(HANDSHAKE_KIND, this, {
-      deadline: ctx.clock.now() + ctx.timeoutMs,
-      dispose: (_attempt, why) => {
-        if (why === "released") return;
-        this.abort(
-          why === "expired"
-            ? new NoiseError("timeout", "Noise handshake timed out")
-            : new NoiseError("closed", "Netlayer closed during the handshake"),
-        );
-      },
-    });
-  }
-
-  start(
-    role: HandshakeMachineInput["role"],
-    send: (bytes: Uint8Array) => void,
-    cookie?: CookieInitiator,
-  ): void {
-    this.actor = createActor(handshakeMachine, {
-      input: {
-        crypto: this.ctx.crypto,
-        role,
-        send,
-        cookie,
-        timeoutMs: this.ctx.timeoutMs,
-        onFailed: (error) => this.#failed(error),
-      },
-      clock: xstateClock(this.ctx.clock),
-    });
-    this.actor.start();
-  }
-
-  /** The machine entered `failed` (and zeroed its keys); it stops by itself. */
-  #failed(error: Error): void {
-    if (this.#failure) return;
-    this.#failure = error;
-    closeQuietly(this.socket);
-    this.ctx.handshaking.delete(this.socket);
-    this.ctx.registry.release(this.#code);
-  }
-
-  /** Queues a frame; while held (between cookie rounds) it waits for the next socket. */
-  write(frame: Uint8Array): void {
-    if (this.#held) {
-      this.#held.push(frame);
-      return;
-    }
-    const socket = this.socket;
-    this.#writes = this.#writes.then(() => writeAll(socket, frame)).catch(
-      () => {}, // The read side reports a broken socket.
-    );
-  }
-
-  flushed(): Promise<void> {
-    return this.#writes;
-  }
-
-  hold(): void {
-    this.#held = [];
-  }
-
-  /** Moves to a fresh socket and sends what was held; false if nothing was. */
-  resume(socket: SocketLike): boolean {
-    const held = this.#held ?? [];
-    this.#held = undefined;
-    this.ctx.handshaking.delete(this.socket);
-    closeQuietly(this.socket);
-    this.socket = socket;
-    this.reader = new FrameReader(socket);
-    this.ctx.handshaking.add(socket);
-    for (const frame of held) this.write(frame);
-    return held.length > 0;
-  }
-
-  state(): string {
-    return String(this.actor?.getSnapshot().value);
-  }
-
-  established(): Established | undefined {
-    return this.actor?.getSnapshot().context.established;
-  }
-
-  /** The first failure, if any; the socket is closed so a pending read ends. */
-  get failure(): Error | undefined {
-    return this.#failure;
-  }
-
-  abort(error: Error): void {
-    if (this.#failure) return;
-    this.#failure = error;
-    closeQuietly(this.socket);
-    this.#end(true);
-  }
-
-  /** Success: the entry is released and the actor stopped; the keys live on. */
-  complete(): void {
-    this.#end(false);
-  }
-
-  #end(failed: boolean): void {
-    this.ctx.handshaking.delete(this.socket);
-    this.ctx.registry.release(this.#code);
-    const actor = this.actor;
-    if (actor) {
-      // CLOSE zeroes every key the handshake holds, a made transport included.
-      if (failed && actor.getSnapshot().status === "active") {
-        actor.send({ type: "CLOSE" });
-      }
-      actor.stop();
-    }
-  }
-
-  /** Throws the recorded failure, or `fallback` if there is none yet. */
-  fail(fallback: Error): never {
-    this.abort(fallback);
-    throw this.#failure;
-  }
-}
-
-export function closeQuietly(socket: SocketLike): void {
-  try {
-    socket.close();
-  } catch {
-    // Already closed.
-  }
-}
-
-async function nextFrame(
-  attempt: Attempt,
-  allowed: readonly number[],
-): Promise<Frame | null> {
-  try {
-    return await attempt.reader.next(allowed);
-  } catch (error) {
-    attempt.fail(error as Error);
   }
 }
 
