@@ -72,10 +72,28 @@ async function timeBatch(fn: BenchFn, iterations: number): Promise<number> {
   return usedExplicit ? explicit : elapsed;
 }
 
-function median(values: number[]): number {
+/** The median (the mean of the middle two for an even count). */
+export function median(values: number[]): number {
   const sorted = values.toSorted((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** One row as scripts print it: 4 significant digits, the ratio to 3. */
+export function benchRow(
+  name: string,
+  value: number,
+  unit: string,
+  baseline?: [string, number],
+): BenchRow {
+  return {
+    name,
+    value: Number(value.toPrecision(4)),
+    unit,
+    baseline: baseline?.[0] ?? null,
+    baseline_value: baseline ? Number(baseline[1].toPrecision(4)) : null,
+    ratio: baseline ? Number((value / baseline[1]).toPrecision(3)) : null,
+  };
 }
 
 /** Median milliseconds per iteration of one case. */

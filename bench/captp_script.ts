@@ -22,7 +22,7 @@ import { opDeliver } from "../protocol/captp/operations.ts";
 import type { QuestionPos } from "../protocol/captp/positions.ts";
 import { record } from "../protocol/syrup/value.ts";
 import { concatBytes } from "../protocol/bytes.ts";
-import type { BenchRow } from "./_measure.ts";
+import { type BenchRow, benchRow, median } from "./_measure.ts";
 
 const ROUND_TRIPS = 4000;
 /** Round trips of each kind in a row before switching to the other. */
@@ -118,11 +118,6 @@ async function respond(conn: Deno.TcpConn): Promise<void> {
 
 // ---- Parent: the measurements ----
 
-function median(samples: number[]): number {
-  const s = [...samples].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 /**
  * Round trips of the raw exchange and of a CapTP call, alternating in
  * blocks so that both see the same machine load (the host is shared and
@@ -203,22 +198,6 @@ async function chains(target: unknown): Promise<[number, number]> {
   return [median(pipelined) * 1000, median(sequential) * 1000];
 }
 
-function row(
-  name: string,
-  value: number,
-  unit: string,
-  baseline?: [string, number],
-): BenchRow {
-  return {
-    name,
-    value,
-    unit,
-    baseline: baseline?.[0] ?? null,
-    baseline_value: baseline?.[1] ?? null,
-    ratio: baseline ? value / baseline[1] : null,
-  };
-}
-
 async function measure(filter: string | undefined): Promise<void> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--unstable-net", import.meta.filename!, "--child"],
@@ -248,19 +227,21 @@ async function measure(filter: string | undefined): Promise<void> {
     };
     if (wanted(names.rt)) {
       const [rt, echo] = await roundTrips(echoPort, target);
-      rows.push(row(names.rt, rt, "µs", ["raw tcp echo, same bytes", echo]));
+      rows.push(
+        benchRow(names.rt, rt, "µs", ["raw tcp echo, same bytes", echo]),
+      );
     }
     if (wanted(names.rate)) {
       const rate = await deliverOnlyRate(target, DELIVER_ONLY);
-      rows.push(row(names.rate, rate, "msg/s"));
+      rows.push(benchRow(names.rate, rate, "msg/s"));
     }
     if (wanted(names.rate1k)) {
       const rate = await deliverOnlyRate(target, 1000);
-      rows.push(row(names.rate1k, rate, "msg/s"));
+      rows.push(benchRow(names.rate1k, rate, "msg/s"));
     }
     if (wanted(names.chain)) {
       const [pipelined, sequential] = await chains(target);
-      rows.push(row(names.chain, pipelined, "µs", [
+      rows.push(benchRow(names.chain, pipelined, "µs", [
         `${CHAIN} sequential awaited calls`,
         sequential,
       ]));

@@ -44,7 +44,7 @@ import { openDatagramSocket } from "../netlayers/udp/socket.ts";
 import { NoiseUdpNetlayer } from "../netlayers/noise_udp.ts";
 import { NoiseTcpNetlayer } from "../netlayers/noise_tcp.ts";
 import type { Connection, OCapNPeer } from "../netlayers/types.ts";
-import type { BenchRow } from "./_measure.ts";
+import { type BenchRow, benchRow, median } from "./_measure.ts";
 
 const DATAGRAM = 1200;
 const BLAST_MS = 500;
@@ -166,28 +166,6 @@ async function serve(): Promise<void> {
 }
 
 // ---- Parent: the measurements ----
-
-function row(
-  name: string,
-  value: number,
-  unit: string,
-  baseline?: [string, number],
-): BenchRow {
-  return {
-    name,
-    value: Number(value.toPrecision(4)),
-    unit,
-    baseline: baseline?.[0] ?? null,
-    baseline_value: baseline ? Number(baseline[1].toPrecision(4)) : null,
-    ratio: baseline ? Number((value / baseline[1]).toPrecision(3)) : null,
-  };
-}
-
-function median(samples: number[]): number {
-  const s = samples.toSorted((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
 
 /** Sends 1200-byte datagrams for BLAST_MS with a bounded number in flight. */
 async function blast(to: UdpAddress): Promise<number> {
@@ -362,22 +340,24 @@ async function measure(filter: string | undefined): Promise<void> {
   const clean = median(cleanRates);
   const rows: BenchRow[] = [];
   if (wanted(names.raw)) {
-    rows.push(row(names.raw, median(rawRates), "datagrams/s"));
-    rows.push(row(`${names.raw} (MB/s)`, rawMB, "MB/s"));
+    rows.push(benchRow(names.raw, median(rawRates), "datagrams/s"));
+    rows.push(benchRow(`${names.raw} (MB/s)`, rawMB, "MB/s"));
   }
   if (wanted(names.clean)) {
-    rows.push(row(names.clean, clean, "MB/s", [`${names.raw} (MB/s)`, rawMB]));
+    rows.push(
+      benchRow(names.clean, clean, "MB/s", [`${names.raw} (MB/s)`, rawMB]),
+    );
   }
   if (wanted(names.lossy)) {
     rows.push(
-      row(names.lossy, median(lossyRates), "MB/s", [names.clean, clean]),
+      benchRow(names.lossy, median(lossyRates), "MB/s", [names.clean, clean]),
     );
   }
   if (needShakes) {
     const tcp = median(tcpShakes) * 1000;
-    rows.push(row(names.tcpHandshake, tcp, "µs"));
+    rows.push(benchRow(names.tcpHandshake, tcp, "µs"));
     rows.push(
-      row(names.udpHandshake, median(udpShakes) * 1000, "µs", [
+      benchRow(names.udpHandshake, median(udpShakes) * 1000, "µs", [
         names.tcpHandshake,
         tcp,
       ]),
