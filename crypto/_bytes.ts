@@ -38,3 +38,50 @@ export function checkSharedSecret(shared: Uint8Array): Uint8Array {
   }
   return shared;
 }
+
+/** The AEAD seal arguments; `output`, when given, must fit the sealed bytes exactly. */
+export function checkSealArgs(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  ad: Uint8Array,
+  output?: Uint8Array,
+): void {
+  checkAeadArgs(key, nonce, ad);
+  checkBytes("plaintext", plaintext);
+  if (output !== undefined) {
+    checkBytes("output", output, plaintext.length + 16);
+  }
+}
+
+/** The AEAD open arguments. */
+export function checkOpenArgs(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ciphertext: Uint8Array,
+  ad: Uint8Array,
+): void {
+  checkAeadArgs(key, nonce, ad);
+  checkBytes("ciphertext", ciphertext);
+}
+
+function checkAeadArgs(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array) {
+  checkBytes("key", key, 32);
+  checkBytes("nonce", nonce, 12);
+  checkBytes("ad", ad);
+}
+
+/**
+ * The Ed25519 verify arguments. False when the signature cannot be one
+ * (not 64 bytes): that verifies nothing rather than being a caller mistake.
+ */
+export function checkVerifyArgs(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  checkBytes("publicKey", publicKey, 32);
+  checkBytes("message", message);
+  checkBytes("signature", signature);
+  return signature.length === 64;
+}

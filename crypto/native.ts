@@ -20,7 +20,13 @@
  */
 import * as nc from "node:crypto";
 import type { CryptoProvider, HashName, KeyPair } from "../protocol/crypto.ts";
-import { checkBytes, checkSharedSecret } from "./_bytes.ts";
+import {
+  checkBytes,
+  checkOpenArgs,
+  checkSealArgs,
+  checkSharedSecret,
+  checkVerifyArgs,
+} from "./_bytes.ts";
 import { KeyCache } from "./_key_cache.ts";
 import { blake2s } from "./_blake2s.ts";
 
@@ -235,10 +241,7 @@ export const nativeCrypto: CryptoProvider = {
       message: Uint8Array,
       signature: Uint8Array,
     ): boolean {
-      checkBytes("publicKey", publicKey, 32);
-      checkBytes("message", message);
-      checkBytes("signature", signature);
-      if (signature.length !== 64) return false;
+      if (!checkVerifyArgs(publicKey, message, signature)) return false;
       try {
         const key = ed25519Publics.get(publicKey);
         return nc.verify(null, message, key, signature);
@@ -250,13 +253,7 @@ export const nativeCrypto: CryptoProvider = {
   },
   aead: {
     seal(key, nonce, plaintext, ad, output): Uint8Array {
-      checkBytes("key", key, 32);
-      checkBytes("nonce", nonce, 12);
-      checkBytes("plaintext", plaintext);
-      checkBytes("ad", ad);
-      if (output !== undefined) {
-        checkBytes("output", output, plaintext.length + 16);
-      }
+      checkSealArgs(key, nonce, plaintext, ad, output);
       const cipher = nc.createCipheriv("chacha20-poly1305", key, nonce, {
         authTagLength: 16,
       });
@@ -271,10 +268,7 @@ export const nativeCrypto: CryptoProvider = {
       return out;
     },
     open(key, nonce, ciphertext, ad): Uint8Array | null {
-      checkBytes("key", key, 32);
-      checkBytes("nonce", nonce, 12);
-      checkBytes("ciphertext", ciphertext);
-      checkBytes("ad", ad);
+      checkOpenArgs(key, nonce, ciphertext, ad);
       if (ciphertext.length < 16) return null;
       const split = ciphertext.length - 16;
       const decipher = nc.createDecipheriv("chacha20-poly1305", key, nonce, {

@@ -11,7 +11,13 @@ import { hmac } from "@noble/hashes/hmac.js";
 import { randomBytes as nobleRandom } from "@noble/hashes/utils.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import type { CryptoProvider, HashName, KeyPair } from "../protocol/crypto.ts";
-import { checkBytes, checkSharedSecret } from "./_bytes.ts";
+import {
+  checkBytes,
+  checkOpenArgs,
+  checkSealArgs,
+  checkSharedSecret,
+  checkVerifyArgs,
+} from "./_bytes.ts";
 
 const HASHES = { sha256, sha512, blake2s, blake2b } as const;
 
@@ -85,10 +91,7 @@ export const nobleCrypto: CryptoProvider = {
       message: Uint8Array,
       signature: Uint8Array,
     ): boolean {
-      checkBytes("publicKey", publicKey, 32);
-      checkBytes("message", message);
-      checkBytes("signature", signature);
-      if (signature.length !== 64) return false;
+      if (!checkVerifyArgs(publicKey, message, signature)) return false;
       try {
         return ed25519.verify(signature, message, publicKey);
       } catch {
@@ -98,20 +101,11 @@ export const nobleCrypto: CryptoProvider = {
   },
   aead: {
     seal(key, nonce, plaintext, ad, output): Uint8Array {
-      checkBytes("key", key, 32);
-      checkBytes("nonce", nonce, 12);
-      checkBytes("plaintext", plaintext);
-      checkBytes("ad", ad);
-      if (output !== undefined) {
-        checkBytes("output", output, plaintext.length + 16);
-      }
+      checkSealArgs(key, nonce, plaintext, ad, output);
       return chacha20poly1305(key, nonce, ad).encrypt(plaintext, output);
     },
     open(key, nonce, ciphertext, ad): Uint8Array | null {
-      checkBytes("key", key, 32);
-      checkBytes("nonce", nonce, 12);
-      checkBytes("ciphertext", ciphertext);
-      checkBytes("ad", ad);
+      checkOpenArgs(key, nonce, ciphertext, ad);
       if (ciphertext.length < 16) return null;
       try {
         return chacha20poly1305(key, nonce, ad).decrypt(ciphertext);
