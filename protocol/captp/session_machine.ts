@@ -60,6 +60,48 @@ export type SessionState =
 
 const noop = () => {};
 
+/** The handshake timer of connecting and awaitingPeer (invariant 5). */
+const HANDSHAKE_TIMEOUT = {
+  handshakeTimeout: {
+    target: "aborting",
+    actions: {
+      type: "noteReason",
+      params: { reason: "handshake timed out" },
+    },
+  },
+} as const;
+
+/** Before both op:start-sessions, any other operation is a protocol error. */
+const MESSAGE_BEFORE_START = {
+  target: "aborting",
+  actions: {
+    type: "noteReason",
+    params: { reason: "message before op:start-session" },
+  },
+} as const;
+
+/** Once open, another op:start-session, valid or not, is a protocol error. */
+const SECOND_START = {
+  target: "aborting",
+  actions: {
+    type: "noteReason",
+    params: { reason: "second op:start-session" },
+  },
+} as const;
+
+/** How every live state (connecting, awaitingPeer, open) ends. */
+const ENDINGS = {
+  "abort.local": { target: "aborting", actions: "noteReason" },
+  "abort.received": {
+    target: "closed",
+    actions: ["noteReason", "sever", "closeConnection"],
+  },
+  "connection.closed": {
+    target: "closed",
+    actions: ["noteReason", "sever"],
+  },
+} as const;
+
 export const sessionMachine = setup({
   types: {
     context: {} as SessionContext,
@@ -90,97 +132,33 @@ export const sessionMachine = setup({
   context: ({ input }) => ({ reason: undefined, ...input }),
   states: {
     connecting: {
-      after: {
-        handshakeTimeout: {
-          target: "aborting",
-          actions: {
-            type: "noteReason",
-            params: { reason: "handshake timed out" },
-          },
-        },
-      },
+      after: HANDSHAKE_TIMEOUT,
       on: {
         "hello.sent": "awaitingPeer",
         "hello.accepted": { target: "open", actions: "sendHello" },
         "hello.rejected": { target: "aborting", actions: "noteReason" },
-        message: {
-          target: "aborting",
-          actions: {
-            type: "noteReason",
-            params: { reason: "message before op:start-session" },
-          },
-        },
-        "abort.local": { target: "aborting", actions: "noteReason" },
-        "abort.received": {
-          target: "closed",
-          actions: ["noteReason", "sever", "closeConnection"],
-        },
-        "connection.closed": {
-          target: "closed",
-          actions: ["noteReason", "sever"],
-        },
+        message: MESSAGE_BEFORE_START,
+        ...ENDINGS,
       },
     },
     awaitingPeer: {
-      after: {
-        handshakeTimeout: {
-          target: "aborting",
-          actions: {
-            type: "noteReason",
-            params: { reason: "handshake timed out" },
-          },
-        },
-      },
+      after: HANDSHAKE_TIMEOUT,
       on: {
         "hello.sent": {}, // already sent: ignored
         "hello.accepted": "open",
         "hello.rejected": { target: "aborting", actions: "noteReason" },
-        message: {
-          target: "aborting",
-          actions: {
-            type: "noteReason",
-            params: { reason: "message before op:start-session" },
-          },
-        },
-        "abort.local": { target: "aborting", actions: "noteReason" },
-        "abort.received": {
-          target: "closed",
-          actions: ["noteReason", "sever", "closeConnection"],
-        },
-        "connection.closed": {
-          target: "closed",
-          actions: ["noteReason", "sever"],
-        },
+        message: MESSAGE_BEFORE_START,
+        ...ENDINGS,
       },
     },
     open: {
       entry: "opened",
       on: {
         "hello.sent": {}, // ignored
-        "hello.accepted": {
-          target: "aborting",
-          actions: {
-            type: "noteReason",
-            params: { reason: "second op:start-session" },
-          },
-        },
-        "hello.rejected": {
-          target: "aborting",
-          actions: {
-            type: "noteReason",
-            params: { reason: "second op:start-session" },
-          },
-        },
+        "hello.accepted": SECOND_START,
+        "hello.rejected": SECOND_START,
         message: {}, // handled by the engine outside the machine (speed)
-        "abort.local": { target: "aborting", actions: "noteReason" },
-        "abort.received": {
-          target: "closed",
-          actions: ["noteReason", "sever", "closeConnection"],
-        },
-        "connection.closed": {
-          target: "closed",
-          actions: ["noteReason", "sever"],
-        },
+        ...ENDINGS,
       },
     },
     aborting: {
