@@ -37,6 +37,7 @@ import { ed25519PublicToX25519 } from "../protocol/ed25519_to_x25519.ts";
 import { defaultCrypto } from "../crypto/mod.ts";
 import { SystemClock } from "../runtime/system_clock.ts";
 import type { Connection, Netlayer, OCapNPeer } from "./types.ts";
+import { expectTransport } from "./types.ts";
 import type { FramingOptions } from "./types.ts";
 import { ConnectFailedError } from "./errors.ts";
 import { AcceptQueue } from "./_accept_queue.ts";
@@ -160,11 +161,7 @@ export class NoiseTcpNetlayer implements Netlayer {
    * @throws {ConnectFailedError} when nobody answers or the handshake fails (its `cause` is the NoiseError)
    */
   async connect(peer: OCapNPeer): Promise<Connection> {
-    if (peer.transport !== NOISE_TCP_TRANSPORT) {
-      throw new TypeError(
-        `Locator transport "${peer.transport}" is not ${NOISE_TCP_TRANSPORT}`,
-      );
-    }
+    expectTransport(peer, NOISE_TCP_TRANSPORT);
     const remoteIdentity = designatorKey(peer.designator);
     return await this.#dial(hostPortOf(peer.hints), remoteIdentity);
   }

@@ -25,6 +25,7 @@ import type {
   Netlayer,
   OCapNPeer,
 } from "./types.ts";
+import { expectTransport } from "./types.ts";
 import { checkedPort, hostPortHints, hostPortOf } from "./_host_port.ts";
 import { ConnectFailedError } from "./errors.ts";
 import { AcceptQueue } from "./_accept_queue.ts";
@@ -113,11 +114,7 @@ export class NoiseUdpNetlayer implements Netlayer {
    * @throws {ConnectFailedError} when the handshake gets no answer in time or fails
    */
   async connect(peer: OCapNPeer): Promise<Connection> {
-    if (peer.transport !== NOISE_UDP_TRANSPORT) {
-      throw new TypeError(
-        `Locator transport "${peer.transport}" is not ${NOISE_UDP_TRANSPORT}`,
-      );
-    }
+    expectTransport(peer, NOISE_UDP_TRANSPORT);
     const key = designatorKey(peer.designator);
     const { host, port } = hostPortOf(peer.hints);
     const address = { hostname: host, port };

@@ -11,6 +11,7 @@
 
 import { hostPortOf, listenTcp, tcpHints } from "./_host_port.ts";
 import type { Connection, Netlayer, OCapNPeer } from "./types.ts";
+import { expectTransport } from "./types.ts";
 import type { FramingOptions } from "./types.ts";
 import type { Framing } from "./base.ts";
 import { StreamConnection } from "./stream_connection.ts";
@@ -64,11 +65,7 @@ export class TcpTestingNetlayer implements Netlayer {
   }
 
   async connect(peer: OCapNPeer): Promise<Connection> {
-    if (peer.transport !== TCP_TESTING_TRANSPORT) {
-      throw new TypeError(
-        `Locator transport "${peer.transport}" is not ${TCP_TESTING_TRANSPORT}`,
-      );
-    }
+    expectTransport(peer, TCP_TESTING_TRANSPORT);
     const { host, port } = hostPortOf(peer.hints);
     if (this.#closing) {
       throw new ConnectFailedError("Netlayer is closed");

@@ -82,3 +82,15 @@ export interface FramingOptions {
   /** Deepest nesting inside one message (default 128). */
   maxDepth?: number;
 }
+
+/**
+ * The check every `Netlayer.connect` makes first.
+ * @throws {TypeError} when `peer` names another transport than `transport`
+ */
+export function expectTransport(peer: OCapNPeer, transport: string): void {
+  if (peer.transport !== transport) {
+    throw new TypeError(
+      `Locator transport "${peer.transport}" is not ${transport}`,
+    );
+  }
+}

@@ -33,6 +33,7 @@
 import type { Clock } from "../protocol/clock.ts";
 import type { CryptoProvider, KeyPair } from "../protocol/crypto.ts";
 import type { Connection, FramingOptions, Netlayer } from "./types.ts";
+import { expectTransport } from "./types.ts";
 import type { OCapNPeer } from "./types.ts";
 import { ConnectFailedError } from "./errors.ts";
 import { AcceptQueue } from "./_accept_queue.ts";
@@ -131,11 +132,7 @@ export class WebSocketNetlayer implements Netlayer {
   }
 
   async connect(peer: OCapNPeer): Promise<Connection> {
-    if (peer.transport !== WEBSOCKET_TRANSPORT) {
-      throw new TypeError(
-        `Locator transport "${peer.transport}" is not ${WEBSOCKET_TRANSPORT}`,
-      );
-    }
+    expectTransport(peer, WEBSOCKET_TRANSPORT);
     if (this.#closing) throw new ConnectFailedError("Netlayer is closed");
     const options = this.#options;
     const dial = dialWebSocket(peer, {

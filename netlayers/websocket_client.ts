@@ -16,6 +16,7 @@
 import type { CryptoProvider } from "../protocol/crypto.ts";
 import type { Clock } from "../protocol/clock.ts";
 import type { FramingOptions, OCapNPeer } from "./types.ts";
+import { expectTransport } from "./types.ts";
 import { ConnectFailedError } from "./errors.ts";
 import {
   designatorKey,
@@ -51,11 +52,7 @@ export function scheduler(clock: Clock | undefined): Schedule {
 
 /** The `url` hint, checked. @throws {TypeError} when absent or not ws:/wss: */
 export function peerUrl(peer: OCapNPeer): string {
-  if (peer.transport !== WEBSOCKET_TRANSPORT) {
-    throw new TypeError(
-      `Locator transport "${peer.transport}" is not ${WEBSOCKET_TRANSPORT}`,
-    );
-  }
+  expectTransport(peer, WEBSOCKET_TRANSPORT);
   const url = peer.hints?.url;
   let scheme: string | undefined;
   try {
