@@ -14,11 +14,15 @@ import type { ByteDuplex } from "./stream_connection.ts";
 import {
   FRAME_RECORD,
   FrameReader,
-  sealRecords,
+  RECORD_OVERHEAD,
+  sealFrame,
   unexpectedFrame,
   writeAll,
 } from "./_noise_tcp_wire.ts";
-import type { NoiseTransport } from "./noise/transport.ts";
+import {
+  MAX_RECORD_PLAINTEXT,
+  type NoiseTransport,
+} from "./noise/transport.ts";
 
 /** The socket under a duplex: Deno.TcpConn fits. */
 export interface SocketLike {
@@ -37,6 +41,8 @@ export class NoiseDuplex implements ByteDuplex {
   /** Called once with the error that ended input; the connection closes with it. */
   onFailure: ((error: Error) => void) | undefined;
   #pending: Uint8Array | undefined;
+  /** Where records are sealed before their write: reused, grown to one full record at most. */
+  #sealed = new Uint8Array(0);
   /** Set when a record fails; reported after the good plaintext before it. */
   #failure: Error | undefined;
   #reported = false;
@@ -87,9 +93,33 @@ export class NoiseDuplex implements ByteDuplex {
     }
   }
 
-  write(bytes: Uint8Array): Promise<number> {
-    const frames = sealRecords(this.#transport, bytes);
-    return writeAll(this.#socket, frames).then(() => bytes.length);
+  /**
+   * One record at a time, each written before the next is sealed: a large
+   * batch reaches the peer (and its decryption starts) while the rest is
+   * still being sealed, and one reused buffer holds every record. A write
+   * has finished with its buffer once it resolves; StreamConnection never
+   * calls this again before then.
+   */
+  async write(bytes: Uint8Array): Promise<number> {
+    let at = 0;
+    do {
+      const chunk = bytes.subarray(at, at + MAX_RECORD_PLAINTEXT);
+      const size = chunk.length + RECORD_OVERHEAD;
+      if (this.#sealed.length < size) {
+        this.#sealed = new Uint8Array(
+          Math.min(
+            Math.max(size, this.#sealed.length * 2),
+            MAX_RECORD_PLAINTEXT + RECORD_OVERHEAD,
+          ),
+        );
+      }
+      await writeAll(
+        this.#socket,
+        sealFrame(this.#transport, chunk, this.#sealed),
+      );
+      at += chunk.length;
+    } while (at < bytes.length);
+    return bytes.length;
   }
 
   closeWrite(): Promise<void> {

@@ -48,6 +48,9 @@ export function encodeFrame(type: number, body: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Bytes a record adds to its plaintext on the wire: frame header, record header, tag. */
+export const RECORD_OVERHEAD = HEADER + RECORD_HEADER + RECORD_TAG;
+
 /**
  * Seals `plaintext` into as few records as the record limit allows, framed,
  * all in one buffer: each record is sealed in place behind its frame
@@ -58,23 +61,33 @@ export function sealRecords(
   plaintext: Uint8Array,
 ): Uint8Array {
   const count = Math.max(1, Math.ceil(plaintext.length / MAX_RECORD_PLAINTEXT));
-  const overhead = HEADER + RECORD_HEADER + RECORD_TAG;
-  const out = new Uint8Array(count * overhead + plaintext.length);
+  const out = new Uint8Array(count * RECORD_OVERHEAD + plaintext.length);
   let offset = 0;
   for (let i = 0; i < count; i++) {
     const chunk = plaintext.subarray(
       i * MAX_RECORD_PLAINTEXT,
       (i + 1) * MAX_RECORD_PLAINTEXT,
     );
-    const length = RECORD_HEADER + chunk.length + RECORD_TAG;
-    out[offset] = length >>> 8;
-    out[offset + 1] = length & 0xff;
-    out[offset + 2] = FRAME_RECORD;
-    offset += HEADER;
-    transport.sealInto(chunk, out.subarray(offset, offset + length));
-    offset += length;
+    offset += sealFrame(transport, chunk, out.subarray(offset)).length;
   }
   return out;
+}
+
+/**
+ * Seals one record (at most MAX_RECORD_PLAINTEXT bytes of `chunk`) framed
+ * at the start of `out`, and returns the frame: a view of `out`.
+ */
+export function sealFrame(
+  transport: NoiseTransport,
+  chunk: Uint8Array,
+  out: Uint8Array,
+): Uint8Array {
+  const length = RECORD_HEADER + chunk.length + RECORD_TAG;
+  out[0] = length >>> 8;
+  out[1] = length & 0xff;
+  out[2] = FRAME_RECORD;
+  transport.sealInto(chunk, out.subarray(HEADER, HEADER + length));
+  return out.subarray(0, HEADER + length);
 }
 
 export async function writeAll(
