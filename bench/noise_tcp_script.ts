@@ -210,15 +210,30 @@ async function roundTrip(make: () => Netlayer, count: number) {
   return us;
 }
 
-const PAYLOAD = encode(
-  record(
-    "op:deliver",
-    record("desc:export", 1n),
-    [new Uint8Array(1000)],
-    false,
-    false,
-  ),
-);
+/** An op:deliver whose one argument is `size` bytes. */
+function deliverOf(size: number): Uint8Array {
+  return encode(
+    record(
+      "op:deliver",
+      record("desc:export", 1n),
+      [new Uint8Array(size)],
+      false,
+      false,
+    ),
+  );
+}
+
+const PAYLOAD = deliverOf(1000);
+/**
+ * Two-process throughput at more message sizes than 1 KiB: short
+ * arguments are most of CapTP's traffic, and large ones show the cipher's
+ * own speed. Each sends about 20 MB.
+ */
+const SIZES = [
+  { label: "64 B", payload: deliverOf(64), count: 200_000 },
+  { label: "1 KiB", payload: PAYLOAD, count: 20_000 },
+  { label: "16 KiB", payload: deliverOf(16_000), count: 1_250 },
+];
 const PING = encode(
   record("op:deliver", record("desc:export", 1n), ["ping"], false, false),
 );
@@ -270,16 +285,16 @@ async function dialChild(make: () => Netlayer, peer: OCapNPeer) {
 async function transferRemote(
   make: () => Netlayer,
   peer: OCapNPeer,
-  count: number,
+  size: { payload: Uint8Array; count: number },
 ) {
   const c = await dialChild(make, peer);
   await c.ping();
   const start = performance.now();
-  for (let i = 0; i < count; i++) c.dialled.send(PAYLOAD);
+  for (let i = 0; i < size.count; i++) c.dialled.send(size.payload);
   await c.ping();
   const seconds = (performance.now() - start) / 1000;
   await c.close();
-  return (count * PAYLOAD.length) / seconds / 1e6;
+  return (size.count * size.payload.length) / seconds / 1e6;
 }
 
 async function roundTripRemote(
@@ -298,32 +313,28 @@ async function roundTripRemote(
 
 const ROUNDS = 5;
 
-function rounds() {
-  return {
-    plainMB: [] as number[],
-    noiseMB: [] as number[],
-    plainRtt: [] as number[],
-    noiseRtt: [] as number[],
-  };
-}
-
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[sorted.length >> 1];
 }
 
-async function main(): Promise<void> {
-  benchCookie();
-  const noise = () => NoiseTcpNetlayer.listen();
-  const plain = () => TcpTestingNetlayer.listen();
-  // Interleaved rounds, medians: the machine is shared and noisy.
-  const one = rounds();
-  for (let round = 0; round < ROUNDS; round++) {
-    one.plainMB.push(await transfer(plain, 20000));
-    one.noiseMB.push(await transfer(noise, 20000));
-    one.plainRtt.push(await roundTrip(plain, 1000));
-    one.noiseRtt.push(await roundTrip(noise, 1000));
+/** Samples of one figure for both netlayers, interleaved round by round. */
+class Pair {
+  readonly plain: number[] = [];
+  readonly noise: number[] = [];
+  emit(name: string, unit: string) {
+    emit(
+      name,
+      median(this.noise),
+      unit,
+      "tcp-testing-only",
+      median(this.plain),
+    );
   }
+}
+
+/** The child process, serving both netlayers; `stop` ends it. */
+async function spawnChild() {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -343,35 +354,49 @@ async function main(): Promise<void> {
     if (done) throw new Error("Child exited before printing its locations");
     first += value;
   }
-  const [noisePeer, plainPeer] = JSON.parse(first) as OCapNPeer[];
-  const two = rounds();
+  const [noise, plain] = JSON.parse(first) as OCapNPeer[];
+  const stop = async () => {
+    await child.stdin.close();
+    await lines.cancel();
+    await child.status;
+  };
+  return { noise, plain, stop };
+}
+
+async function main(): Promise<void> {
+  benchCookie();
+  const noise = () => NoiseTcpNetlayer.listen();
+  const plain = () => TcpTestingNetlayer.listen();
+  // Interleaved rounds, medians: the machine is shared and noisy.
+  const oneMB = new Pair();
+  const oneRtt = new Pair();
   for (let round = 0; round < ROUNDS; round++) {
-    two.plainMB.push(await transferRemote(plain, plainPeer, 20000));
-    two.noiseMB.push(await transferRemote(noise, noisePeer, 20000));
-    two.plainRtt.push(await roundTripRemote(plain, plainPeer, 1000));
-    two.noiseRtt.push(await roundTripRemote(noise, noisePeer, 1000));
+    oneMB.plain.push(await transfer(plain, 20000));
+    oneMB.noise.push(await transfer(noise, 20000));
+    oneRtt.plain.push(await roundTrip(plain, 1000));
+    oneRtt.noise.push(await roundTrip(noise, 1000));
   }
-  await child.stdin.close();
-  await lines.cancel();
-  await child.status;
-  for (
-    const [label, r] of [["one process", one], ["two processes", two]] as const
-  ) {
-    emit(
-      `noise-tcp throughput, 1 KiB messages (${label})`,
-      median(r.noiseMB),
+  const child = await spawnChild();
+  const twoMB = SIZES.map(() => new Pair());
+  const twoRtt = new Pair();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, size] of SIZES.entries()) {
+      twoMB[i].plain.push(await transferRemote(plain, child.plain, size));
+      twoMB[i].noise.push(await transferRemote(noise, child.noise, size));
+    }
+    twoRtt.plain.push(await roundTripRemote(plain, child.plain, 1000));
+    twoRtt.noise.push(await roundTripRemote(noise, child.noise, 1000));
+  }
+  await child.stop();
+  oneMB.emit("noise-tcp throughput, 1 KiB messages (one process)", "MB/s");
+  oneRtt.emit("noise-tcp round trip (one process)", "µs");
+  for (const [i, size] of SIZES.entries()) {
+    twoMB[i].emit(
+      `noise-tcp throughput, ${size.label} messages (two processes)`,
       "MB/s",
-      "tcp-testing-only",
-      median(r.plainMB),
-    );
-    emit(
-      `noise-tcp round trip (${label})`,
-      median(r.noiseRtt),
-      "µs",
-      "tcp-testing-only",
-      median(r.plainRtt),
     );
   }
+  twoRtt.emit("noise-tcp round trip (two processes)", "µs");
 }
 
 if (args.child) await serveChild();
