@@ -2,10 +2,13 @@
  * `fromSyrup`: Syrup values from the peer to OCapN values (Model.md), the
  * mapping documented in model.ts. Everything that is valid Syrup but not an
  * OCapN value is refused here so the CapTP layer can abort on it.
+ * Locator records become the locator shapes of locator.ts, the inverse of
+ * `locatorToSyrup`, so a sturdyref passed on leaves as it came.
  */
 
 import { SyrupRecord, type SyrupValue } from "./syrup/value.ts";
 import { MalformedValueError, quote, RemoteError } from "./errors.ts";
+import { peerFromSyrup, sturdyRefFromSyrup } from "./locator.ts";
 import {
   ERROR,
   NOT_HANDLED,
@@ -19,11 +22,17 @@ import {
 } from "./_model_core.ts";
 
 export interface FromSyrupOptions {
-  /** Value for a record other than tagged/error/null/void, or NOT_HANDLED. */
+  /**
+   * Value for a record other than tagged/error/null/void and the two
+   * locators, or NOT_HANDLED.
+   */
   decodeRecord?(record: SyrupRecord): unknown;
   path?: string;
   maxDepth?: number;
 }
+
+const STURDYREF = Symbol.for("ocapn-sturdyref");
+const PEER = Symbol.for("ocapn-peer");
 
 interface Decoder extends Walk {
   readonly decodeRecord: FromSyrupOptions["decodeRecord"];
@@ -158,6 +167,10 @@ function decodeRecord(rec: SyrupRecord, depth: number, dec: Decoder): unknown {
     arity(0, "void");
     return undefined;
   }
+  if (label === STURDYREF) {
+    return sturdyRefFromSyrup(rec, { path: pathAt(dec, depth) });
+  }
+  if (label === PEER) return peerFromSyrup(rec, { path: pathAt(dec, depth) });
   const decoded = dec.decodeRecord === undefined
     ? NOT_HANDLED
     : dec.decodeRecord(rec);

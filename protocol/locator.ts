@@ -6,7 +6,10 @@
  * op:start-session and handoff certificates) and out of band (a URI given to
  * a person). Records arrive from peers, so their readers refuse any other
  * shape with a MalformedValueError naming the field; URIs come from people,
- * so their parser throws SyntaxError naming what is wrong.
+ * so their parser throws SyntaxError naming what is wrong. Passed as data
+ * (a sturdyref in op:deliver args, as the test suite's enlivener takes
+ * one), a locator crosses as its record and comes back as the same shape:
+ * `locatorToSyrup` out, `peerFromSyrup` / `sturdyRefFromSyrup` in.
  *
  *   <ocapn-peer transport designator hints>   transport: symbol without "."
  *                                             designator: string
@@ -80,6 +83,49 @@ export function sturdyRefToSyrup(ref: OCapNSturdyRef): SyrupRecord {
   // The draft says swiss-num is a string; the test suite, Goblins and the
   // bootstrap `fetch` use bytes, so bytes is what we emit (interop).
   return new SyrupRecord(STURDYREF, [peerToSyrup(ref.peer), ref.swissNum]);
+}
+
+const isPlain = (value: unknown): value is Record<string, unknown> => {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+};
+
+/** Exactly these own keys, nothing more (symbols and hidden keys count). */
+const hasExactly = (value: object, a: string, b: string, c?: string) =>
+  Reflect.ownKeys(value).length === (c === undefined ? 2 : 3) &&
+  Object.hasOwn(value, a) && Object.hasOwn(value, b) &&
+  (c === undefined || Object.hasOwn(value, c));
+
+function isPeerShaped(value: unknown): value is OCapNPeer {
+  return isPlain(value) &&
+    hasExactly(value, "transport", "designator", "hints") &&
+    typeof value.transport === "string" &&
+    typeof value.designator === "string" && isPlain(value.hints);
+}
+
+/**
+ * The record a locator travels as when it is passed as data (Locators.md,
+ * the two "Syrup Serialization" sections; model.ts calls this for every
+ * plain object). A locator is a plain object of exactly the `OCapNPeer` or
+ * `OCapNSturdyRef` shape, the shape `peerFromSyrup`, `sturdyRefFromSyrup`
+ * and the URI parsers return, so one read back is sent on unchanged.
+ * Undefined for any other object; TypeError when the shape matches but a
+ * field is wrong (say a transport with a ".").
+ */
+export function locatorToSyrup(value: object): SyrupRecord | undefined {
+  // Two own-key probes keep the common struct on the fast path.
+  if (Object.hasOwn(value, "swissNum")) {
+    if (
+      !isPlain(value) || !hasExactly(value, "peer", "swissNum") ||
+      !(value.swissNum instanceof Uint8Array) || !isPeerShaped(value.peer)
+    ) return undefined;
+    return sturdyRefToSyrup(value as unknown as OCapNSturdyRef);
+  }
+  if (Object.hasOwn(value, "designator") && isPeerShaped(value)) {
+    return peerToSyrup(value);
+  }
+  return undefined;
 }
 
 function recordFields(

@@ -20,6 +20,8 @@
  * | List       | list                              | `Array`                         |
  * | Struct     | dictionary with string keys       | plain object (proto Object/null)|
  * | Tagged     | `<desc:tagged tag value>`         | `Tagged` {tag: string, value}   |
+ * | Sturdyref  | `<ocapn-sturdyref <ocapn-peer ...> swiss>` | `OCapNSturdyRef` (locator.ts) |
+ * | Peer       | `<ocapn-peer transport designator hints>` | `OCapNPeer` (locator.ts) |
  * | Error      | `<desc:error message>`            | out: any `Error`; in: `RemoteError` |
  * | Remotable, Promise | descriptor from `encodeRef` | function, promise, class instance |
  *
@@ -35,10 +37,16 @@
  * - Map, Set, Date, RegExp, ArrayBuffer and typed arrays other than
  *   Uint8Array are refused rather than silently turned into references.
  * - Struct key order and duplicate keys are the codec's job, not ours.
+ * - Locators (Locators.md) are not Model.md values, but peers pass them as
+ *   data (the test suite's enlivener takes a sturdyref). A plain object of
+ *   exactly the `OCapNSturdyRef` or `OCapNPeer` shape is that locator, so
+ *   it crosses as its record and reads back as the same shape; a struct
+ *   of exactly that shape cannot be sent as a struct.
  */
 
 import { SyrupRecord, type SyrupValue } from "./syrup/value.ts";
 import { quote, RemoteError } from "./errors.ts";
+import { locatorToSyrup } from "./locator.ts";
 import {
   ERROR,
   NULL,
@@ -167,7 +175,8 @@ function encodeValue(value: unknown, depth: number, enc: Encoder): SyrupValue {
   }
   const proto = Object.getPrototypeOf(obj);
   if (proto === Object.prototype || proto === null) {
-    return encodeStruct(obj as Record<string, unknown>, depth, enc);
+    return encodeLocator(obj, depth, enc) ??
+      encodeStruct(obj as Record<string, unknown>, depth, enc);
   }
   if (obj instanceof Tagged) {
     enter(enc, depth, obj);
@@ -209,6 +218,21 @@ function encodeStruct(
     out.set(key, encodeValue(obj[key], depth + 1, enc));
   }
   return out;
+}
+
+function encodeLocator(
+  obj: object,
+  depth: number,
+  enc: Encoder,
+): SyrupValue | undefined {
+  try {
+    return locatorToSyrup(obj);
+  } catch (error) {
+    // locator.ts knows the field, only we know where the value sits.
+    throw new TypeError(
+      `${(error as Error).message} at ${pathAt(enc, depth)}`,
+    );
+  }
 }
 
 function encodeReference(

@@ -92,6 +92,7 @@ export class OCapNNode {
       host: captpHost,
       registry: this.registry,
       clock: this.#clock,
+      crypto: this.#crypto,
       randomBytes,
       handoffMs: options.handoff?.handoffMs,
     });

@@ -68,6 +68,8 @@ export type HandoffFailure =
   | "handoff-count-reused"
   | "gift-never-deposited"
   | "gift-already-withdrawn"
+  | "gift-already-deposited"
+  | "receiver-key-mismatch"
   | "exporter-unreachable"
   | "session-closed";
 

@@ -10,6 +10,14 @@
  * one registry entry; its deadlines are registry entries too, so a test
  * can end by asserting the registry is empty. Handoff counts are
  * remembered per receiving session and never accepted twice there.
+ *
+ * A gift id names one gift in its gifter-exporter session (the draft calls
+ * it unique; it says nothing of a second deposit). The first deposit
+ * stands: a duplicate deposit is refused while the gift waits and after it
+ * was handed out, and a withdraw of a gift already handed out is refused
+ * at once instead of waiting for a deposit that must not come. deposit-gift
+ * carries no answer in the draft, so the refusal reaches the gifter only
+ * when it asked for one; either way nothing is kept for it.
  */
 
 import { type Actor, createActor } from "xstate";
@@ -43,8 +51,16 @@ interface Gift {
 
 const MESSAGES: Partial<Record<HandoffFailure, string>> = {
   "gift-never-deposited": "the gift was not deposited before the deadline",
-  "gift-already-withdrawn": "another withdraw is waiting for this gift",
+  "gift-already-withdrawn": "the gift was already withdrawn or is awaited",
+  "gift-already-deposited": "a gift was already deposited under this gift-id",
   "session-closed": "a session of the handoff closed",
+};
+
+const failed = (failure: HandoffFailure): HandoffError =>
+  new HandoffError(failure, MESSAGES[failure] ?? failure);
+
+const refuse = (failure: HandoffFailure): never => {
+  throw failed(failure);
 };
 
 export class GiftTable implements GiftExchange {
@@ -52,6 +68,8 @@ export class GiftTable implements GiftExchange {
   #gifts = new Map<string, Gift>();
   /** Handoff counts used, per receiving session (chosen by the receiver). */
   #counts = new WeakMap<object, Set<bigint>>();
+  /** Gift keys handed out, per gifter-exporter session (chosen by the gifter). */
+  #retired = new WeakMap<object, Set<string>>();
 
   constructor(options: GiftTableOptions) {
     this.#o = options;
@@ -66,7 +84,16 @@ export class GiftTable implements GiftExchange {
       throw new TypeError(`gift-id must be bytes or a string`);
     }
     const key = giftKey(view.id, giftId as SyrupValue);
-    this.#gift(key, [view]).actor.send({ type: "deposit", ref });
+    if (this.#retired.get(view)?.has(key)) refuse("gift-already-deposited");
+    let refused: HandoffFailure | undefined;
+    this.#gift(key, view, [view]).actor.send({
+      type: "deposit",
+      ref,
+      refuse: (failure) => {
+        refused = failure;
+      },
+    });
+    if (refused !== undefined) refuse(refused);
   }
 
   withdrawGift(signedReceive: unknown, session?: object): Promise<unknown> {
@@ -93,13 +120,15 @@ export class GiftTable implements GiftExchange {
     const give = receive.give.fields;
     const gifter = this.#o.findSession(give.session)!;
     const key = giftKey(give.session, give.giftId);
+    if (this.#retired.get(gifter)?.has(key)) {
+      return Promise.reject(failed("gift-already-withdrawn"));
+    }
     const kit = Promise.withResolvers<unknown>();
-    this.#gift(key, [gifter, view]).actor.send({
+    this.#gift(key, gifter, [gifter, view]).actor.send({
       type: "withdraw",
       waiter: {
         resolve: kit.resolve,
-        reject: (failure) =>
-          kit.reject(new HandoffError(failure, MESSAGES[failure] ?? failure)),
+        reject: (failure) => kit.reject(failed(failure)),
       },
     });
     return kit.promise;
@@ -108,6 +137,7 @@ export class GiftTable implements GiftExchange {
   /** Cancels every gift that depends on `session`; forgets its counts. */
   sessionClosed(session: object): void {
     this.#counts.delete(session);
+    this.#retired.delete(session);
     for (const gift of [...this.#gifts.values()]) {
       if (gift.sessions.has(session)) {
         gift.actor.send({ type: "cancel", reason: "session closed" });
@@ -120,7 +150,8 @@ export class GiftTable implements GiftExchange {
     return this.#gifts.size;
   }
 
-  #gift(key: string, sessions: object[]): Gift {
+  /** The gift under `key`; `gifter` is the session whose gift ids it uses. */
+  #gift(key: string, gifter: object, sessions: object[]): Gift {
     const existing = this.#gifts.get(key);
     if (existing !== undefined) {
       for (const s of sessions) existing.sessions.add(s);
@@ -131,6 +162,13 @@ export class GiftTable implements GiftExchange {
     gift.code = registry.mint("captp.gift", key);
     const machine = giftMachine.provide({
       actions: {
+        retireGiftId: () => {
+          let retired = this.#retired.get(gifter);
+          if (retired === undefined) {
+            this.#retired.set(gifter, retired = new Set());
+          }
+          retired.add(key);
+        },
         release: () => {
           if (this.#gifts.get(key) === gift) this.#gifts.delete(key);
           registry.release(gift.code);

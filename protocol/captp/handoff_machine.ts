@@ -7,6 +7,9 @@
  * over two different sessions, and either side may never come. The machine
  * keeps the pairing rule in one table: whichever half comes first waits,
  * under a named deadline, for the other; the gift is handed out once.
+ * The draft says nothing of a second deposit under one gift id; the safe
+ * reading, and Endo's, is that the first deposit stands and the second is
+ * refused (`refuseDeposit`), so a gift id names one gift.
  *
  * States
  *   idle             nothing arrived yet (left on the first event)
@@ -17,9 +20,10 @@
  *   cancelled        final: a session the gift depended on closed
  *
  * Events
- *   deposit   { ref }       deposit-gift arrived
- *   withdraw  { waiter }    a withdraw-gift that passed every check arrived
- *   cancel    { reason }    the gifter's or the receiver's session closed
+ *   deposit   { ref, refuse? }  deposit-gift arrived (`refuse` hears why
+ *                               a duplicate was turned away)
+ *   withdraw  { waiter }        a withdraw-gift that passed every check
+ *   cancel    { reason }        the gifter's or the receiver's session closed
  *   depositDeadline         (named delay) nobody withdrew the deposit in time
  *   withdrawDeadline        (named delay) the deposit never came
  *
@@ -27,12 +31,15 @@
  *   1. A gift is handed to at most one waiter, exactly once (`handOut`).
  *   2. Every waiter is settled exactly once: handed the gift or broken.
  *   3. A second deposit or withdraw for the same gift never displaces the
- *      first: it is refused.
+ *      first: it is refused, naming why (gift-already-deposited,
+ *      gift-already-withdrawn). gifts.ts refuses both once the gift id was
+ *      handed out (`retireGiftId`), so a used id never opens a new gift.
  *   4. Every path reaches a final state, and `release` runs exactly once,
  *      on entry to it (so the registry entry never leaks).
  *   5. Deadlines run only in deposited and awaitingDeposit.
  *
- * Actions are placeholders; gifts.ts provides the real ones.
+ * Actions `release` and `retireGiftId` are placeholders; gifts.ts
+ * provides the real ones.
  */
 
 import { assign, setup } from "xstate";
@@ -52,7 +59,12 @@ export interface GiftContext {
 }
 
 export type GiftEvent =
-  | { type: "deposit"; ref: unknown }
+  | {
+    type: "deposit";
+    ref: unknown;
+    /** Told why a deposit was turned away (the first deposit stands). */
+    refuse?(failure: HandoffFailure): void;
+  }
   | { type: "withdraw"; waiter: GiftWaiter }
   | { type: "cancel"; reason: string };
 
@@ -74,6 +86,7 @@ export const giftMachine = setup({
   },
   actions: {
     release: noop,
+    retireGiftId: noop,
     keepGift: assign({
       ref: ({ event }) => event.type === "deposit" ? event.ref : undefined,
     }),
@@ -90,6 +103,11 @@ export const giftMachine = setup({
     refuseWithdraw: ({ event }) => {
       if (event.type === "withdraw") {
         event.waiter.reject("gift-already-withdrawn");
+      }
+    },
+    refuseDeposit: ({ event }) => {
+      if (event.type === "deposit") {
+        event.refuse?.("gift-already-deposited");
       }
     },
     breakWaiter: ({ context }, params: { failure: HandoffFailure }) =>
@@ -121,7 +139,7 @@ export const giftMachine = setup({
       after: { depositDeadline: { target: "expired" } },
       on: {
         withdraw: { target: "given", actions: "handOut" },
-        deposit: {}, // refused: the first deposit stays
+        deposit: { actions: "refuseDeposit" },
         cancel: { target: "cancelled" },
       },
     },
@@ -147,7 +165,7 @@ export const giftMachine = setup({
         },
       },
     },
-    given: { type: "final", entry: ["forget", "release"] },
+    given: { type: "final", entry: ["forget", "retireGiftId", "release"] },
     expired: { type: "final", entry: ["forget", "release"] },
     cancelled: { type: "final", entry: ["forget", "release"] },
   },

@@ -10,10 +10,17 @@
  * the exporter, send a signed give), and `decodeForeign` when a signed give
  * arrives (we are the receiver: return a promise at once, connect to the
  * exporter, withdraw, resolve to the direct reference).
+ *
+ * The receiver's one check (CapTP draft, desc:handoff-give, "Validating the
+ * record"): the give's receiver-key must be our own key in the session the
+ * give came on. A give naming anyone else breaks its promise at once, before
+ * any registry entry, connection or withdraw-gift: travelling to the
+ * exporter would only make it refuse the receive's signature there.
  */
 
 import { createActor } from "xstate";
 import type { Clock } from "../clock.ts";
+import type { CryptoProvider } from "../crypto.ts";
 import type { Registry } from "../registry.ts";
 import { SyrupRecord, type SyrupValue } from "../syrup/value.ts";
 import { peerFromSyrup } from "../locator.ts";
@@ -30,12 +37,15 @@ import {
   signEnvelope,
 } from "./handoff.ts";
 import { receiveMachine } from "./handoff_receive_machine.ts";
+import { compareBytes, publicId } from "./keys.ts";
 
 export interface HandoffRolesOptions {
   directory: SessionDirectory;
   host: CapTPHost;
   registry: Registry;
   clock: Clock;
+  /** Hashes the give's receiver-key into a public ID to compare with ours. */
+  crypto: CryptoProvider;
   randomBytes(n: number): Uint8Array;
   /** How long a receiver waits for the whole handoff (default 60 s). */
   handoffMs?: number;
@@ -123,6 +133,7 @@ export class HandoffRoles implements HandoffSeam {
     let give: ReturnType<typeof readSignedGive>;
     try {
       give = readSignedGive(signedGive);
+      this.#checkReceiverKey(from, give.fields.receiverKey);
     } catch (error) {
       kit.reject(error);
       return kit.promise;
@@ -206,5 +217,19 @@ export class HandoffRoles implements HandoffSeam {
     });
     actor.start();
     return kit.promise;
+  }
+
+  /**
+   * The give must name us: its receiver-key hashes to our public ID in the
+   * gifter-receiver session (a session exposes its side ID, not its key).
+   */
+  #checkReceiverKey(from: CapTPSession, receiverKey: Uint8Array): void {
+    const id = publicId(this.#o.crypto, receiverKey);
+    if (compareBytes(id, from.localSideId) !== 0) {
+      throw new HandoffError(
+        "receiver-key-mismatch",
+        "the give's receiver-key is not our key in the session it came on",
+      );
+    }
   }
 }

@@ -12,7 +12,12 @@ function gift(ms = { depositMs: 100, withdrawMs: 100 }) {
     calls[name] = (calls[name] ?? 0) + 1;
   };
   const actor = createActor(
-    giftMachine.provide({ actions: { release: count("release") } }),
+    giftMachine.provide({
+      actions: {
+        release: count("release"),
+        retireGiftId: count("retireGiftId"),
+      },
+    }),
     {
       input: ms,
       clock: {
@@ -37,17 +42,23 @@ function gift(ms = { depositMs: 100, withdrawMs: 100 }) {
   };
 }
 
-Deno.test("gift machine: idle -> deposited -> given hands the gift once", () => {
+Deno.test("gift machine: idle -> deposited -> given hands the gift once; a second deposit is refused", () => {
   const g = gift();
   assert.equal(g.state(), "idle");
-  g.actor.send({ type: "deposit", ref: "carol" });
+  const refusals: string[] = [];
+  const refuse = (why: string) => refusals.push(why);
+  g.actor.send({ type: "deposit", ref: "carol", refuse });
   assert.equal(g.state(), "deposited");
-  g.actor.send({ type: "deposit", ref: "mallory" }); // refused
+  assert.deepEqual(refusals, []);
+  g.actor.send({ type: "deposit", ref: "mallory", refuse });
+  assert.deepEqual(refusals, ["gift-already-deposited"]);
+  assert.equal(g.state(), "deposited");
   g.actor.send({ type: "withdraw", waiter: g.waiter("w1") });
   assert.equal(g.state(), "given");
   g.actor.send({ type: "withdraw", waiter: g.waiter("w2") });
-  assert.deepEqual(g.settled, ["w1:carol"]);
+  assert.deepEqual(g.settled, ["w1:carol"], "the first deposit stood");
   assert.equal(g.calls.release, 1);
+  assert.equal(g.calls.retireGiftId, 1);
   assert.equal(g.clock.advance(1000), 0); // no deadline left armed
 });
 
@@ -77,6 +88,9 @@ Deno.test("gift machine: named deadlines expire both waiting states", () => {
   assert.equal(w.state(), "expired");
   assert.deepEqual(w.settled, ["w!gift-never-deposited"]);
   assert.equal(w.calls.release, 1);
+  // Only a gift handed out retires its id; an expired one frees it.
+  assert.equal(d.calls.retireGiftId ?? 0, 0);
+  assert.equal(w.calls.retireGiftId ?? 0, 0);
 });
 
 Deno.test("gift machine: cancel from every live state reaches cancelled", () => {
@@ -89,6 +103,7 @@ Deno.test("gift machine: cancel from every live state reaches cancelled", () => 
     g.actor.send({ type: "cancel", reason: "closed" });
     assert.equal(g.state(), "cancelled");
     assert.equal(g.calls.release, 1);
+    assert.equal(g.calls.retireGiftId ?? 0, 0);
     assert.deepEqual(
       g.settled,
       first === "withdraw" ? ["w!session-closed"] : [],

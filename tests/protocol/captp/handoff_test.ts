@@ -1,113 +1,14 @@
 import assert from "node:assert/strict";
 import { nativeCrypto as crypto } from "../../../crypto/native.ts";
-import { ManualClock } from "../../../protocol/manual_clock.ts";
-import { Registry } from "../../../protocol/registry.ts";
 import { encode } from "../../../protocol/syrup/encode.ts";
 import { decode } from "../../../protocol/syrup/decode.ts";
 import { SyrupRecord } from "../../../protocol/syrup/value.ts";
-import { HandoffError } from "../../../protocol/captp/errors.ts";
-import { GiftTable } from "../../../protocol/captp/gifts.ts";
+import * as keys from "../../../protocol/captp/keys.ts";
 import {
-  type HandoffSessionView,
-  makeGive,
-  makeReceive,
   readSignedGive,
   readSignedReceive,
-  SignedCertificate,
-  signEnvelope,
 } from "../../../protocol/captp/handoff.ts";
-import * as keys from "../../../protocol/captp/keys.ts";
-
-const CAROL_LOCATION = new SyrupRecord(Symbol.for("ocapn-peer"), [
-  Symbol.for("memory"),
-  "carol",
-  new Map([["port", "1"]]),
-]);
-
-/** Alice (gifter), Bob (receiver) and Carol (exporter), as Carol sees them. */
-function fixture(options: { withdrawMs?: number; depositMs?: number } = {}) {
-  const kp = () => crypto.ed25519.generateKeyPair();
-  const aliceInAC = kp(), carolInAC = kp(), bobInAB = kp();
-  const bobInBC = kp(), carolInBC = kp();
-  const side = (k: { publicKey: Uint8Array }) =>
-    keys.publicId(crypto, k.publicKey);
-  const view = (
-    local: { publicKey: Uint8Array },
-    peer: { publicKey: Uint8Array },
-  ): HandoffSessionView => ({
-    id: keys.sessionId(crypto, [side(local), side(peer)]),
-    localSideId: side(local),
-    peerSideId: side(peer),
-    peerPublicKey: peer.publicKey,
-  });
-  const ac = view(carolInAC, aliceInAC);
-  const bc = view(carolInBC, bobInBC);
-  const clock = new ManualClock();
-  const registry = new Registry({ clock });
-  const sessions = [ac, bc];
-  const gifts = new GiftTable({
-    registry,
-    clock,
-    crypto,
-    findSession: (id) =>
-      sessions.find((s) => keys.compareBytes(s.id!, id) === 0),
-    ...options,
-  });
-  const giftId = new TextEncoder().encode("my-gift");
-  const give = (over: { signer?: Uint8Array; gifterSide?: Uint8Array } = {}) =>
-    signEnvelope(
-      makeGive({
-        receiverKey: bobInAB.publicKey,
-        exporterLocation: CAROL_LOCATION,
-        session: ac.id!,
-        gifterSide: over.gifterSide ?? ac.peerSideId!,
-        giftId,
-      }),
-      (b) => crypto.ed25519.sign(over.signer ?? aliceInAC.secretKey, b),
-    );
-  const receive = (
-    over: { count?: bigint; signer?: Uint8Array; signedGive?: SyrupRecord } =
-      {},
-  ) =>
-    new SignedCertificate(signEnvelope(
-      makeReceive({
-        receivingSession: bc.id!,
-        receivingSide: bc.peerSideId!,
-        handoffCount: over.count ?? 0n,
-        signedGive: over.signedGive ?? give(),
-      }),
-      (b) => crypto.ed25519.sign(over.signer ?? bobInAB.secretKey, b),
-    ));
-  const carolObj = { carol: true };
-  const done = () => {
-    assert.equal(gifts.size, 0);
-    assert.deepEqual(registry.stats().byKind, {});
-    registry.close();
-  };
-  return {
-    gifts,
-    ac,
-    bc,
-    clock,
-    registry,
-    give,
-    receive,
-    giftId,
-    carolObj,
-    done,
-    sessions,
-    aliceInAC,
-    bobInBC,
-  };
-}
-
-const failure = (name: string) => (e: unknown) => {
-  assert.ok(e instanceof HandoffError, String(e));
-  assert.equal(e.failure, name);
-  assert.equal(e.code, "CAPTP_HANDOFF_FAILED");
-  assert.match(e.message, new RegExp(name));
-  return true;
-};
+import { failure, fixture } from "./_handoff_fixture.ts";
 
 Deno.test("signed give and receive round-trip through Syrup byte for byte", () => {
   const f = fixture();
@@ -164,14 +65,20 @@ Deno.test("withdrawGift() refuses a replayed handoff count", async () => {
   const f = fixture();
   f.gifts.depositGift(f.giftId, f.carolObj, f.ac);
   await f.gifts.withdrawGift(f.receive(), f.bc);
-  f.gifts.depositGift(f.giftId, f.carolObj, f.ac);
+  // A second gift from Alice, withdrawn under the count Bob already used.
+  const secondId = new TextEncoder().encode("second-gift");
+  const second = f.give({ giftId: secondId });
+  f.gifts.depositGift(secondId, f.carolObj, f.ac);
   await assert.rejects(
-    f.gifts.withdrawGift(f.receive(), f.bc),
+    f.gifts.withdrawGift(f.receive({ signedGive: second }), f.bc),
     failure("handoff-count-reused"),
   );
-  // A fresh count gets the second deposit.
+  // A fresh count gets it.
   assert.equal(
-    await f.gifts.withdrawGift(f.receive({ count: 1n }), f.bc),
+    await f.gifts.withdrawGift(
+      f.receive({ signedGive: second, count: 1n }),
+      f.bc,
+    ),
     f.carolObj,
   );
   f.done();
@@ -197,6 +104,45 @@ Deno.test("withdrawGift() refuses a receive not signed by the receiver-key", asy
     failure("bad-receive-signature"),
   );
   // The gift is still there for the rightful receiver.
+  assert.equal(await f.gifts.withdrawGift(f.receive(), f.bc), f.carolObj);
+  f.done();
+});
+
+Deno.test("withdrawGift() refuses a stolen give: the receive must be signed by the give's receiver-key", async () => {
+  const f = fixture();
+  f.gifts.depositGift(f.giftId, f.carolObj, f.ac);
+  // Mallory copied Bob's give off the wire and withdraws in her own session
+  // with Carol, signing with her key: everything checks out but the
+  // receiver-key, which names Bob.
+  await assert.rejects(
+    f.gifts.withdrawGift(
+      f.receive({ on: f.mc, signer: f.malloryInMC.secretKey }),
+      f.mc,
+    ),
+    failure("bad-receive-signature"),
+  );
+  // Nor can she swap in her own key: the gifter's signature then breaks.
+  const bobs = f.give();
+  const cert = bobs.fields[0] as SyrupRecord;
+  const forged = new SyrupRecord(bobs.label, [
+    new SyrupRecord(cert.label, [
+      keys.publicKeyToSyrup(f.malloryInMC.publicKey),
+      ...cert.fields.slice(1),
+    ]),
+    bobs.fields[1],
+  ]);
+  await assert.rejects(
+    f.gifts.withdrawGift(
+      f.receive({
+        on: f.mc,
+        signer: f.malloryInMC.secretKey,
+        signedGive: forged,
+      }),
+      f.mc,
+    ),
+    failure("bad-give-signature"),
+  );
+  assert.equal(f.gifts.size, 1, "the deposit waits for Bob");
   assert.equal(await f.gifts.withdrawGift(f.receive(), f.bc), f.carolObj);
   f.done();
 });
