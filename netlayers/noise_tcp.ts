@@ -27,20 +27,18 @@
  * the records right after it. The receiver reads record plaintexts as one
  * stream, so the message maximum (`maxLength`, default 16 MiB) still applies.
  */
-import { hostPortOf, listenTcp, tcpHints } from "./_host_port.ts";
-import type { KeyPair } from "../protocol/crypto.ts";
-import type { CryptoProvider } from "../protocol/crypto.ts";
-import type { Clock } from "../protocol/clock.ts";
-import { Registry } from "../protocol/registry.ts";
+import { dialTcp, hostPortOf, listenTcp, TcpAcceptLoop } from "./_host_port.ts";
+import type { Registry } from "../protocol/registry.ts";
 import { decodeBase32, encodeBase32 } from "../protocol/base32.ts";
 import { ed25519PublicToX25519 } from "../protocol/ed25519_to_x25519.ts";
-import { defaultCrypto } from "../crypto/mod.ts";
-import { SystemClock } from "../runtime/system_clock.ts";
-import type { Connection, Netlayer, OCapNPeer } from "./types.ts";
+import {
+  type NoiseListenerOptions,
+  NoiseResources,
+} from "./_listener_noise.ts";
+import type { Connection, OCapNPeer } from "./types.ts";
 import { expectTransport } from "./types.ts";
-import type { FramingOptions } from "./types.ts";
 import { ConnectFailedError } from "./errors.ts";
-import { AcceptQueue } from "./_accept_queue.ts";
+import { ListeningNetlayer } from "./_listener.ts";
 import { noiseIdentity } from "./noise/peer_handshake.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./noise/handshake_machine.ts";
 import {
@@ -52,7 +50,6 @@ import {
   type Handshaken,
 } from "./_noise_tcp_handshake.ts";
 import { NoiseConnection } from "./_noise_tcp_connection.ts";
-import type { SocketLike } from "./_noise_tcp_duplex.ts";
 
 export { NoiseConnection };
 export { HANDSHAKE_KIND } from "./_noise_tcp_handshake.ts";
@@ -63,18 +60,7 @@ export const NOISE_TCP_PROLOGUE = new TextEncoder().encode(
   "OCapN noise-tcp v1",
 );
 
-export interface NoiseTcpOptions extends FramingOptions {
-  /** Our Ed25519 key pair; its public key is the designator (default: a fresh one). */
-  identity?: KeyPair;
-  crypto?: CryptoProvider;
-  /** Default: a SystemClock of our own, closed with the netlayer. */
-  clock?: Clock;
-  /** Where handshakes in flight live (default: one of our own). */
-  registry?: Registry;
-  /** Address to listen on and to advertise (default "127.0.0.1"). */
-  host?: string;
-  /** 0 picks a free port, which the location reports (default 0). */
-  port?: number;
+export interface NoiseTcpOptions extends NoiseListenerOptions {
   /** Limit on a whole handshake, and on the wait for a first frame (default 5000 ms). */
   handshakeTimeoutMs?: number;
   /** Initiations per second beyond which the listener demands cookies (default 1000). */
@@ -89,35 +75,26 @@ export interface NoiseTcpOptions extends FramingOptions {
   onHandshakeFailure?: (error: Error, address: string) => void;
 }
 
-export class NoiseTcpNetlayer implements Netlayer {
+export class NoiseTcpNetlayer extends ListeningNetlayer<NoiseConnection> {
   readonly transport = NOISE_TCP_TRANSPORT;
   readonly location: OCapNPeer;
   readonly registry: Registry;
-  readonly #listener: Deno.TcpListener;
   readonly #options: NoiseTcpOptions;
   readonly #ctx: HandshakeContext;
   readonly #gate: CookieGate;
-  readonly #ownClock: SystemClock | undefined;
-  readonly #ownRegistry: boolean;
-  readonly #connections = new Set<NoiseConnection>();
-  readonly #answering = new Set<Promise<void>>();
-  readonly #accepted = new AcceptQueue();
-  readonly #acceptLoop: Promise<void>;
-  #closing: Promise<void> | undefined;
+  readonly #resources: NoiseResources;
+  readonly #acceptLoop: TcpAcceptLoop;
 
   private constructor(listener: Deno.TcpListener, options: NoiseTcpOptions) {
-    this.#listener = listener;
+    super();
     this.#options = options;
-    const crypto = options.crypto ?? defaultCrypto;
-    const keyPair = options.identity ?? crypto.ed25519.generateKeyPair();
-    if (!options.clock) this.#ownClock = new SystemClock();
-    const clock = options.clock ?? this.#ownClock!;
-    this.#ownRegistry = options.registry === undefined;
-    this.registry = options.registry ?? new Registry({ clock });
+    this.#resources = new NoiseResources(options);
+    const { crypto, keyPair, clock, registry } = this.#resources;
+    this.registry = registry;
     this.#ctx = {
       crypto,
       clock,
-      registry: this.registry,
+      registry,
       identity: noiseIdentity(crypto, keyPair),
       prologue: NOISE_TCP_PROLOGUE,
       timeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -129,12 +106,15 @@ export class NoiseTcpNetlayer implements Netlayer {
       handshaking: new Set(),
     };
     this.#gate = new CookieGate(this.#ctx, options);
+    this.#acceptLoop = new TcpAcceptLoop(
+      listener,
+      (conn) => this.inFlight(this.#answer(conn)),
+    );
     this.location = {
       transport: NOISE_TCP_TRANSPORT,
       designator: encodeBase32(keyPair.publicKey),
-      hints: tcpHints(listener),
+      hints: this.#acceptLoop.hints,
     };
-    this.#acceptLoop = this.#runAcceptLoop();
   }
 
   /** Start listening. @throws {Deno.errors.AddrInUse} and the like from Deno.listen */
@@ -148,11 +128,6 @@ export class NoiseTcpNetlayer implements Netlayer {
   }
   set forceUnderLoad(value: boolean) {
     this.#gate.forceUnderLoad = value;
-  }
-
-  /** Connections currently open (made or accepted). */
-  get connectionCount(): number {
-    return this.#connections.size;
   }
 
   /**
@@ -175,38 +150,15 @@ export class NoiseTcpNetlayer implements Netlayer {
     );
   }
 
-  onAccept(handler: (connection: Connection) => void): void {
-    this.#accepted.setHandler(handler);
-  }
-
-  close(): Promise<void> {
-    this.#closing ??= this.#close();
-    return this.#closing;
-  }
-
   async #dial(
     address: { host: string; port: number },
     remoteIdentity?: Uint8Array,
   ): Promise<NoiseConnection> {
     const where = `${address.host}:${address.port}`;
-    if (this.#closing) throw new ConnectFailedError("Netlayer is closed");
-    const connect = async (): Promise<SocketLike> => {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await Deno.connect({
-          hostname: address.host,
-          port: address.port,
-        });
-      } catch (error) {
-        throw new ConnectFailedError(`Cannot connect to "${where}"`, {
-          cause: error,
-        });
-      }
-      if (this.#closing) {
-        conn.close();
-        throw new ConnectFailedError("Netlayer is closed");
-      }
-      setNoDelay(conn);
+    this.checkOpen();
+    const connect = async () => {
+      const conn = await dialTcp(address);
+      this.checkOpen(() => conn.close());
       return conn;
     };
     let done: Handshaken;
@@ -219,45 +171,15 @@ export class NoiseTcpNetlayer implements Netlayer {
         { cause: error },
       );
     }
-    if (this.#closing) {
-      done.established.transport.close();
-      closeQuietly(done.socket);
-      throw new ConnectFailedError("Netlayer is closed");
-    }
-    return this.#adopt(done, true);
+    this.checkOpen(() => release(done));
+    return this.track(this.#wrap(done, true));
   }
 
-  async #close(): Promise<void> {
-    try {
-      this.#listener.close();
-    } catch {
-      // Already closed.
-    }
-    await this.#acceptLoop;
+  protected async shutdown(): Promise<void> {
+    await this.#acceptLoop.close();
     for (const socket of this.#ctx.handshaking) closeQuietly(socket);
-    await Promise.all([...this.#answering]);
-    await Promise.all([...this.#connections].map((c) => c.close()));
-    if (this.#ownRegistry) this.registry.close();
-    this.#ownClock?.close();
-  }
-
-  async #runAcceptLoop(): Promise<void> {
-    for (;;) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await this.#listener.accept();
-      } catch {
-        return; // The listener was closed.
-      }
-      if (this.#closing) {
-        conn.close();
-        return;
-      }
-      setNoDelay(conn);
-      const answering = this.#answer(conn);
-      this.#answering.add(answering);
-      answering.then(() => this.#answering.delete(answering));
-    }
+    await this.closeConnections();
+    this.#resources.close();
   }
 
   async #answer(conn: Deno.TcpConn): Promise<void> {
@@ -278,25 +200,18 @@ export class NoiseTcpNetlayer implements Netlayer {
       return;
     }
     if (done === undefined) return;
-    if (this.#closing) {
-      done.established.transport.close();
-      closeQuietly(done.socket);
-      return;
-    }
-    this.#accepted.push(this.#adopt(done, false));
+    if (this.isClosing) return release(done);
+    this.accept(this.#wrap(done, false));
   }
 
-  #adopt(done: Handshaken, outbound: boolean): NoiseConnection {
-    const connection = new NoiseConnection(done, {
+  #wrap(done: Handshaken, outbound: boolean): NoiseConnection {
+    return new NoiseConnection(done, {
       transport: NOISE_TCP_TRANSPORT,
       outbound,
       maxLength: this.#options.maxLength,
       maxDepth: this.#options.maxDepth,
       lingerMs: this.#options.lingerMs,
     });
-    this.#connections.add(connection);
-    connection.closed.then(() => this.#connections.delete(connection));
-    return connection;
   }
 }
 
@@ -319,10 +234,8 @@ export function designatorKey(designator: string): Uint8Array {
   return key;
 }
 
-function setNoDelay(conn: Deno.TcpConn): void {
-  try {
-    conn.setNoDelay(true);
-  } catch {
-    // Not every platform lets us; latency only.
-  }
+/** Frees a handshake's result that no connection will own. */
+function release(done: Handshaken): void {
+  done.established.transport.close();
+  closeQuietly(done.socket);
 }

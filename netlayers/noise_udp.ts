@@ -12,23 +12,18 @@
  * file only moves datagrams between it and the socket and turns each
  * endpoint session into a netlayer Connection.
  */
-import type { Clock } from "../protocol/clock.ts";
-import type { CryptoProvider, KeyPair } from "../protocol/crypto.ts";
-import { Registry } from "../protocol/registry.ts";
+import type { Registry } from "../protocol/registry.ts";
 import { encodeBase32 } from "../protocol/base32.ts";
-import { defaultCrypto } from "../crypto/mod.ts";
-import { SystemClock } from "../runtime/system_clock.ts";
+import {
+  type NoiseListenerOptions,
+  NoiseResources,
+} from "./_listener_noise.ts";
 import { FramedConnection } from "./base.ts";
-import type {
-  Connection,
-  FramingOptions,
-  Netlayer,
-  OCapNPeer,
-} from "./types.ts";
+import type { Connection, FramingOptions, OCapNPeer } from "./types.ts";
 import { expectTransport } from "./types.ts";
 import { checkedPort, hostPortHints, hostPortOf } from "./_host_port.ts";
 import { ConnectFailedError } from "./errors.ts";
-import { AcceptQueue } from "./_accept_queue.ts";
+import { ListeningNetlayer } from "./_listener.ts";
 import { noiseIdentity } from "./noise/peer_handshake.ts";
 import { designatorKey } from "./noise_tcp.ts";
 import {
@@ -40,52 +35,35 @@ import { type DatagramSocket, openDatagramSocket } from "./udp/socket.ts";
 
 export const NOISE_UDP_TRANSPORT = "noise-udp";
 
-export interface NoiseUdpOptions extends FramingOptions {
-  /** Our Ed25519 key pair; its public key is the designator (default: a fresh one). */
-  identity?: KeyPair;
-  crypto?: CryptoProvider;
-  /** Default: a SystemClock of our own, closed with the netlayer. */
-  clock?: Clock;
-  /** Where sessions, handshakes and reassembly buffers live (default: one of our own). */
-  registry?: Registry;
-  /** Address to bind and advertise (default "127.0.0.1"). */
-  host?: string;
-  /** 0 picks a free port, which the location reports (default 0). */
-  port?: number;
+export interface NoiseUdpOptions extends NoiseListenerOptions {
   /** Handshake, cache and data-plane settings (netlayers/udp/endpoint.ts). */
   tuning?: Partial<UdpEndpointTuning>;
 }
 
-export class NoiseUdpNetlayer implements Netlayer {
+export class NoiseUdpNetlayer extends ListeningNetlayer<UdpConnection> {
   readonly transport = NOISE_UDP_TRANSPORT;
   readonly location: OCapNPeer;
   readonly registry: Registry;
   readonly endpoint: UdpEndpoint;
   readonly #socket: DatagramSocket;
   readonly #options: NoiseUdpOptions;
-  readonly #ownClock: SystemClock | undefined;
-  readonly #ownRegistry: boolean;
-  readonly #connections = new Set<UdpConnection>();
-  readonly #accepted = new AcceptQueue();
-  #closing: Promise<void> | undefined;
+  readonly #resources: NoiseResources;
 
   private constructor(options: NoiseUdpOptions) {
+    super();
     this.#options = options;
-    const crypto = options.crypto ?? defaultCrypto;
-    const keyPair = options.identity ?? crypto.ed25519.generateKeyPair();
-    if (!options.clock) this.#ownClock = new SystemClock();
-    const clock = options.clock ?? this.#ownClock!;
-    this.#ownRegistry = options.registry === undefined;
-    this.registry = options.registry ?? new Registry({ clock });
+    this.#resources = new NoiseResources(options);
+    const { crypto, keyPair, clock, registry } = this.#resources;
+    this.registry = registry;
     // The endpoint first: bad tuning or identity throws before a socket
     // is bound that nothing would close.
     const endpoint = new UdpEndpoint({
       clock,
       crypto,
-      registry: this.registry,
+      registry,
       identity: noiseIdentity(crypto, keyPair),
       sendTo: (bytes, to) => this.#socket.send(bytes, to),
-      onAccept: (session) => this.#accepted.push(this.#adopt(session)),
+      onAccept: (session) => this.accept(new UdpConnection(session, options)),
       options: options.tuning,
     });
     this.endpoint = endpoint;
@@ -118,7 +96,7 @@ export class NoiseUdpNetlayer implements Netlayer {
     const key = designatorKey(peer.designator);
     const { host, port } = hostPortOf(peer.hints);
     const address = { hostname: host, port };
-    if (this.#closing) throw new ConnectFailedError("Netlayer is closed");
+    this.checkOpen();
     let session: UdpSession;
     try {
       session = await this.endpoint.connect({ key, address });
@@ -130,35 +108,15 @@ export class NoiseUdpNetlayer implements Netlayer {
         { cause: error },
       );
     }
-    if (this.#closing) {
-      session.close();
-      throw new ConnectFailedError("Netlayer is closed");
-    }
-    return this.#adopt(session);
+    this.checkOpen(() => session.close());
+    return this.track(new UdpConnection(session, this.#options));
   }
 
-  onAccept(handler: (connection: Connection) => void): void {
-    this.#accepted.setHandler(handler);
-  }
-
-  close(): Promise<void> {
-    this.#closing ??= this.#close();
-    return this.#closing;
-  }
-
-  async #close(): Promise<void> {
-    await Promise.all([...this.#connections].map((c) => c.close()));
+  protected async shutdown(): Promise<void> {
+    await this.closeConnections();
     this.endpoint.close();
     await this.#socket.close();
-    if (this.#ownRegistry) this.registry.close();
-    this.#ownClock?.close();
-  }
-
-  #adopt(session: UdpSession): UdpConnection {
-    const connection = new UdpConnection(session, this.#options);
-    this.#connections.add(connection);
-    connection.closed.then(() => this.#connections.delete(connection));
-    return connection;
+    this.#resources.close();
   }
 }
 

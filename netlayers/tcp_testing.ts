@@ -9,14 +9,13 @@
  * chosen per netlayer and applies to every connection it makes or accepts.
  */
 
-import { hostPortOf, listenTcp, tcpHints } from "./_host_port.ts";
-import type { Connection, Netlayer, OCapNPeer } from "./types.ts";
+import { dialTcp, hostPortOf, listenTcp, TcpAcceptLoop } from "./_host_port.ts";
+import type { Connection, OCapNPeer } from "./types.ts";
 import { expectTransport } from "./types.ts";
 import type { FramingOptions } from "./types.ts";
 import type { Framing } from "./base.ts";
 import { StreamConnection } from "./stream_connection.ts";
-import { ConnectFailedError } from "./errors.ts";
-import { AcceptQueue } from "./_accept_queue.ts";
+import { ListeningNetlayer } from "./_listener.ts";
 
 export const TCP_TESTING_TRANSPORT = "tcp-testing-only";
 
@@ -33,25 +32,24 @@ export interface TcpTestingOptions extends FramingOptions {
   lingerMs?: number;
 }
 
-export class TcpTestingNetlayer implements Netlayer {
+export class TcpTestingNetlayer extends ListeningNetlayer<StreamConnection> {
   readonly transport = TCP_TESTING_TRANSPORT;
   readonly location: OCapNPeer;
-  readonly #listener: Deno.TcpListener;
   readonly #options: TcpTestingOptions;
-  readonly #connections = new Set<StreamConnection>();
-  readonly #accepted = new AcceptQueue();
-  readonly #acceptLoop: Promise<void>;
-  #closing: Promise<void> | undefined;
+  readonly #acceptLoop: TcpAcceptLoop;
 
   private constructor(listener: Deno.TcpListener, options: TcpTestingOptions) {
-    this.#listener = listener;
+    super();
     this.#options = options;
+    this.#acceptLoop = new TcpAcceptLoop(
+      listener,
+      (conn) => this.accept(this.#wrap(conn, false)),
+    );
     this.location = {
       transport: TCP_TESTING_TRANSPORT,
       designator: options.designator ?? randomDesignator(),
-      hints: tcpHints(listener),
+      hints: this.#acceptLoop.hints,
     };
-    this.#acceptLoop = this.#runAcceptLoop();
   }
 
   /** Start listening. @throws {Deno.errors.AddrInUse} and the like from Deno.listen */
@@ -59,74 +57,22 @@ export class TcpTestingNetlayer implements Netlayer {
     return new TcpTestingNetlayer(listenTcp(options), options);
   }
 
-  /** Connections currently open (made or accepted). */
-  get connectionCount(): number {
-    return this.#connections.size;
-  }
-
   async connect(peer: OCapNPeer): Promise<Connection> {
     expectTransport(peer, TCP_TESTING_TRANSPORT);
-    const { host, port } = hostPortOf(peer.hints);
-    if (this.#closing) {
-      throw new ConnectFailedError("Netlayer is closed");
-    }
-    let conn: Deno.TcpConn;
-    try {
-      conn = await Deno.connect({ hostname: host, port, transport: "tcp" });
-    } catch (error) {
-      throw new ConnectFailedError(`Cannot connect to "${host}:${port}"`, {
-        cause: error,
-      });
-    }
-    if (this.#closing) {
-      conn.close();
-      throw new ConnectFailedError("Netlayer is closed");
-    }
-    return this.#adopt(conn, true);
+    const address = hostPortOf(peer.hints);
+    this.checkOpen();
+    const conn = await dialTcp(address);
+    this.checkOpen(() => conn.close());
+    return this.track(this.#wrap(conn, true));
   }
 
-  onAccept(handler: (connection: Connection) => void): void {
-    this.#accepted.setHandler(handler);
+  protected async shutdown(): Promise<void> {
+    await this.#acceptLoop.close();
+    await this.closeConnections();
   }
 
-  close(): Promise<void> {
-    this.#closing ??= this.#close();
-    return this.#closing;
-  }
-
-  async #close(): Promise<void> {
-    try {
-      this.#listener.close();
-    } catch {
-      // Already closed.
-    }
-    await this.#acceptLoop;
-    await Promise.all([...this.#connections].map((c) => c.close()));
-  }
-
-  async #runAcceptLoop(): Promise<void> {
-    for (;;) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await this.#listener.accept();
-      } catch {
-        return; // The listener was closed.
-      }
-      if (this.#closing) {
-        conn.close();
-        return;
-      }
-      this.#accepted.push(this.#adopt(conn, false));
-    }
-  }
-
-  #adopt(conn: Deno.TcpConn, outbound: boolean): StreamConnection {
-    try {
-      conn.setNoDelay(true);
-    } catch {
-      // Not every platform lets us; latency only.
-    }
-    const connection = new StreamConnection(conn, {
+  #wrap(conn: Deno.TcpConn, outbound: boolean): StreamConnection {
+    return new StreamConnection(conn, {
       transport: TCP_TESTING_TRANSPORT,
       outbound,
       framing: this.#options.framing,
@@ -134,9 +80,6 @@ export class TcpTestingNetlayer implements Netlayer {
       maxDepth: this.#options.maxDepth,
       lingerMs: this.#options.lingerMs,
     });
-    this.#connections.add(connection);
-    connection.closed.then(() => this.#connections.delete(connection));
-    return connection;
   }
 }
 

@@ -32,11 +32,11 @@
 
 import type { Clock } from "../protocol/clock.ts";
 import type { CryptoProvider, KeyPair } from "../protocol/crypto.ts";
-import type { Connection, FramingOptions, Netlayer } from "./types.ts";
+import type { Connection, FramingOptions } from "./types.ts";
 import { expectTransport } from "./types.ts";
 import type { OCapNPeer } from "./types.ts";
-import { ConnectFailedError } from "./errors.ts";
-import { AcceptQueue } from "./_accept_queue.ts";
+import { ListeningNetlayer } from "./_listener.ts";
+import { checkedPort } from "./_host_port.ts";
 import {
   answerChallenge,
   checkIdentity,
@@ -73,7 +73,7 @@ export interface WebSocketNetlayerOptions extends FramingOptions {
   lingerMs?: number;
 }
 
-export class WebSocketNetlayer implements Netlayer {
+export class WebSocketNetlayer extends ListeningNetlayer<WebSocketConnection> {
   readonly transport = WEBSOCKET_TRANSPORT;
   readonly location: OCapNPeer;
   readonly #options: WebSocketNetlayerOptions;
@@ -81,15 +81,12 @@ export class WebSocketNetlayer implements Netlayer {
   readonly #ownsIdentity: boolean;
   readonly #schedule: Schedule;
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
-  readonly #connections = new Set<WebSocketConnection>();
   /** Inbound sockets whose challenge has not come yet. */
   readonly #handshakes = new Set<WebSocket>();
   readonly #dials = new AbortController();
-  readonly #dialing = new Set<Promise<unknown>>();
-  readonly #accepted = new AcceptQueue();
-  #closing: Promise<void> | undefined;
 
   private constructor(options: WebSocketNetlayerOptions) {
+    super();
     const { identity, generated } = checkIdentity(
       options.crypto,
       options.identity,
@@ -119,23 +116,15 @@ export class WebSocketNetlayer implements Netlayer {
    * @throws {Deno.errors.AddrInUse} and the like from Deno.serve
    */
   static listen(options: WebSocketNetlayerOptions): WebSocketNetlayer {
-    const port = options.port ?? 0;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`Port out of range: "${port}"`);
-    }
+    checkedPort(options.port);
     return new WebSocketNetlayer(options);
-  }
-
-  /** Connections currently open (made or accepted). */
-  get connectionCount(): number {
-    return this.#connections.size;
   }
 
   async connect(peer: OCapNPeer): Promise<Connection> {
     expectTransport(peer, WEBSOCKET_TRANSPORT);
-    if (this.#closing) throw new ConnectFailedError("Netlayer is closed");
+    this.checkOpen();
     const options = this.#options;
-    const dial = dialWebSocket(peer, {
+    const connection = await this.inFlight(dialWebSocket(peer, {
       crypto: options.crypto,
       clock: options.clock,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
@@ -143,35 +132,16 @@ export class WebSocketNetlayer implements Netlayer {
       maxLength: options.maxLength,
       maxDepth: options.maxDepth,
       signal: this.#dials.signal,
-    });
-    this.#dialing.add(dial);
-    let connection: WebSocketConnection;
-    try {
-      connection = await dial;
-    } finally {
-      this.#dialing.delete(dial);
-    }
-    if (this.#closing) {
-      await connection.close();
-      throw new ConnectFailedError("Netlayer is closed");
-    }
-    return this.#adopt(connection);
+    }));
+    if (this.isClosing) await connection.close();
+    this.checkOpen();
+    return this.track(connection);
   }
 
-  onAccept(handler: (connection: Connection) => void): void {
-    this.#accepted.setHandler(handler);
-  }
-
-  close(): Promise<void> {
-    this.#closing ??= this.#close();
-    return this.#closing;
-  }
-
-  async #close(): Promise<void> {
+  protected async shutdown(): Promise<void> {
     this.#dials.abort();
     for (const ws of this.#handshakes) closeQuietly(ws, "shutting down");
-    await Promise.allSettled([...this.#dialing]);
-    await Promise.all([...this.#connections].map((c) => c.close()));
+    await this.closeConnections();
     // Also ends the sockets still in their handshake (close code 1001).
     await this.#server.shutdown();
     await this.#server.finished;
@@ -179,7 +149,7 @@ export class WebSocketNetlayer implements Netlayer {
   }
 
   #serve(request: Request): Response {
-    if (this.#closing) {
+    if (this.isClosing) {
       return new Response("Shutting down", { status: 503 });
     }
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
@@ -224,7 +194,7 @@ export class WebSocketNetlayer implements Netlayer {
       } catch {
         return refuse("bad challenge");
       }
-      if (this.#closing) return refuse("shutting down");
+      if (this.isClosing) return refuse("shutting down");
       done();
       ws.send(answer);
       // Made inside this event, so the next frame already reaches it.
@@ -235,14 +205,8 @@ export class WebSocketNetlayer implements Netlayer {
         maxLength: this.#options.maxLength,
         maxDepth: this.#options.maxDepth,
       });
-      this.#accepted.push(this.#adopt(connection));
+      this.accept(connection);
     };
-  }
-
-  #adopt(connection: WebSocketConnection): WebSocketConnection {
-    this.#connections.add(connection);
-    connection.closed.then(() => this.#connections.delete(connection));
-    return connection;
   }
 }
 
