@@ -3,14 +3,14 @@
  * `Netlayer`): it keeps each connection it made or accepted until that one
  * closes, and the dials and handshakes in flight, so `close()` can wait those
  * out and end every connection (the peer sees the close); it hands inbound
- * connections to `onAccept` (AcceptQueue); it refuses dials once closing; and
- * it closes exactly once. A netlayer adds only how it listens, dials and
+ * connections to `onAccept`, keeping those that arrive before a handler is
+ * set, so a listener can start before the runtime is wired to it; it
+ * refuses dials once closing; and it closes exactly once. A netlayer adds only how it listens, dials and
  * releases what it holds (`shutdown`).
  */
 
 import type { Connection, Netlayer, OCapNPeer } from "./types.ts";
 import { ConnectFailedError } from "./errors.ts";
-import { AcceptQueue } from "./_accept_queue.ts";
 
 export abstract class ListeningNetlayer<C extends Connection>
   implements Netlayer {
@@ -18,7 +18,9 @@ export abstract class ListeningNetlayer<C extends Connection>
   abstract readonly location: OCapNPeer;
   abstract connect(peer: OCapNPeer): Promise<Connection>;
   readonly #connections = new Set<C>();
-  readonly #accepted = new AcceptQueue();
+  #handler: ((connection: Connection) => void) | undefined;
+  /** Accepted before `onAccept` was called. */
+  #waiting: Connection[] = [];
   readonly #inFlight = new Set<Promise<unknown>>();
   #closing: Promise<void> | undefined;
 
@@ -28,7 +30,13 @@ export abstract class ListeningNetlayer<C extends Connection>
   }
 
   onAccept(handler: (connection: Connection) => void): void {
-    this.#accepted.setHandler(handler);
+    if (typeof handler !== "function") {
+      throw new TypeError("Accept handler must be a function");
+    }
+    this.#handler = handler;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const connection of waiting) this.#hand(connection);
   }
 
   close(): Promise<void> {
@@ -63,7 +71,9 @@ export abstract class ListeningNetlayer<C extends Connection>
 
   /** Keeps an inbound connection and hands it to the `onAccept` handler. */
   protected accept(connection: C): void {
-    this.#accepted.push(this.track(connection));
+    this.track(connection);
+    if (this.#handler) this.#hand(connection);
+    else this.#waiting.push(connection);
   }
 
   /** Keeps a dial or handshake until it settles, so `closeConnections()` waits for it. */
@@ -78,5 +88,16 @@ export abstract class ListeningNetlayer<C extends Connection>
   protected async closeConnections(): Promise<void> {
     await Promise.allSettled([...this.#inFlight]);
     await Promise.all([...this.#connections].map((c) => c.close()));
+  }
+
+  #hand(connection: Connection): void {
+    try {
+      this.#handler!(connection);
+    } catch (error) {
+      // A handler that throws has not taken the connection: drop it.
+      connection.close(
+        error instanceof Error ? error : new Error(String(error)),
+      );
+    }
   }
 }

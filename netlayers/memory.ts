@@ -15,10 +15,9 @@
 
 import { FramedConnection } from "./base.ts";
 import type { Framing } from "./base.ts";
-import type { Connection, FramingOptions, Netlayer } from "./types.ts";
-import type { OCapNPeer } from "./types.ts";
+import type { Connection, FramingOptions, OCapNPeer } from "./types.ts";
 import { ConnectFailedError, ConnectionClosedError } from "./errors.ts";
-import { AcceptQueue } from "./_accept_queue.ts";
+import { ListeningNetlayer } from "./_listener.ts";
 
 export const MEMORY_TRANSPORT = "memory";
 
@@ -167,28 +166,21 @@ interface MemoryNetlayerOptions extends FramingOptions {
   framing?: Framing;
 }
 
-export class MemoryNetlayer implements Netlayer {
+export class MemoryNetlayer extends ListeningNetlayer<MemoryConnection> {
   readonly transport = MEMORY_TRANSPORT;
   readonly location: OCapNPeer;
   readonly #network: MemoryNetwork;
   readonly #options: MemoryNetlayerOptions;
-  readonly #connections = new Set<MemoryConnection>();
-  readonly #accepted = new AcceptQueue();
-  #closing: Promise<void> | undefined;
 
   constructor(
     network: MemoryNetwork,
     designator: string,
     options: MemoryNetlayerOptions,
   ) {
+    super();
     this.#network = network;
     this.#options = options;
     this.location = { transport: MEMORY_TRANSPORT, designator, hints: {} };
-  }
-
-  /** Connections currently open (made or accepted). */
-  get connectionCount(): number {
-    return this.#connections.size;
   }
 
   connect(peer: OCapNPeer): Promise<Connection> {
@@ -200,33 +192,26 @@ export class MemoryNetlayer implements Netlayer {
       );
     }
     const target = this.#network.lookup(peer.designator);
-    if (this.#closing || !target || target.#closing) {
+    if (this.isClosing || !target || target.isClosing) {
       return Promise.reject(
         new ConnectFailedError(`No memory peer "${peer.designator}"`),
       );
     }
-    const client = this.#open(true, target.location.designator);
+    const client = this.track(this.#open(true, target.location.designator));
     const server = target.#open(false, this.location.designator);
     client.peer = server;
     server.peer = client;
-    target.#accepted.push(server);
+    target.accept(server);
     return Promise.resolve(client);
   }
 
-  onAccept(handler: (connection: Connection) => void): void {
-    this.#accepted.setHandler(handler);
-  }
-
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#network.forget(this);
-      await Promise.all([...this.#connections].map((c) => c.close()));
-    })();
-    return this.#closing;
+  protected shutdown(): Promise<void> {
+    this.#network.forget(this);
+    return this.closeConnections();
   }
 
   #open(outbound: boolean, peerDesignator: string): MemoryConnection {
-    const connection = new MemoryConnection(this.#network, {
+    return new MemoryConnection(this.#network, {
       transport: MEMORY_TRANSPORT,
       outbound,
       framing: this.#options.framing,
@@ -235,9 +220,6 @@ export class MemoryNetlayer implements Netlayer {
       localDesignator: this.location.designator,
       peerDesignator,
     });
-    this.#connections.add(connection);
-    connection.closed.then(() => this.#connections.delete(connection));
-    return connection;
   }
 }
 
