@@ -60,6 +60,33 @@ export function text(
 }
 
 /**
+ * V8 never frees a symbol registered with Symbol.for, so a peer sending
+ * ever new symbol names would grow the process without end. Decoding
+ * registers at most this many distinct names, of at most this many bytes
+ * in all; past that, only names already registered decode, and a new one
+ * fails the message (the peer is aborted; honest peers reuse a vocabulary
+ * of labels and selectors far smaller than this).
+ */
+export const MAX_REGISTERED_SYMBOLS = 65_536;
+export const MAX_REGISTERED_SYMBOL_BYTES = 4 * 1024 * 1024;
+/** What `symbol` returns when a new name would pass those limits. */
+export const SYMBOL_LIMIT = null;
+const registered = new Set<string>();
+let registeredBytes = 0;
+
+function register(name: string, bytes: number): symbol | typeof SYMBOL_LIMIT {
+  if (!registered.has(name)) {
+    if (
+      registered.size >= MAX_REGISTERED_SYMBOLS ||
+      registeredBytes + bytes > MAX_REGISTERED_SYMBOL_BYTES
+    ) return SYMBOL_LIMIT;
+    registered.add(name);
+    registeredBytes += bytes;
+  }
+  return Symbol.for(name);
+}
+
+/**
  * Recently decoded symbols, direct-mapped by a hash of their bytes: CapTP
  * repeats a few dozen labels (op:deliver, desc:export...) in every message,
  * and a hit skips building the name string and the registry lookup.
@@ -69,16 +96,19 @@ const MAX_CACHED_SYMBOL = 32;
 const symbolNames: (Uint8Array | undefined)[] = new Array(SYMBOL_SLOTS);
 const symbolValues: symbol[] = new Array(SYMBOL_SLOTS);
 
-/** The registered symbol named by the UTF-8 in `bytes[from, to)`, or undefined when it is not UTF-8. */
+/**
+ * The registered symbol named by the UTF-8 in `bytes[from, to)`; undefined
+ * when it is not UTF-8, SYMBOL_LIMIT when it is a new name past the limits.
+ */
 export function symbol(
   bytes: Uint8Array,
   from: number,
   to: number,
-): symbol | undefined {
+): symbol | undefined | typeof SYMBOL_LIMIT {
   const length = to - from;
   if (length > MAX_CACHED_SYMBOL) {
     const name = text(bytes, from, to);
-    return name === undefined ? undefined : Symbol.for(name);
+    return name === undefined ? undefined : register(name, length);
   }
   // A few bytes instead of all: hashing every byte cost as much as the
   // compare. The mix keeps CapTP's op:* and desc:* labels in distinct slots.
@@ -94,7 +124,8 @@ export function symbol(
   }
   const name = text(bytes, from, to);
   if (name === undefined) return undefined;
-  const value = Symbol.for(name);
+  const value = register(name, length);
+  if (value === SYMBOL_LIMIT) return value;
   symbolNames[slot] = bytes.slice(from, to);
   symbolValues[slot] = value;
   return value;

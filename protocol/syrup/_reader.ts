@@ -18,7 +18,16 @@
 
 import { SyrupRecord, type SyrupValue } from "./value.ts";
 import { compareSpans } from "./_bytes.ts";
-import { float32, float64, integer, symbol, text } from "./_decode_scalars.ts";
+import {
+  float32,
+  float64,
+  integer,
+  MAX_REGISTERED_SYMBOL_BYTES,
+  MAX_REGISTERED_SYMBOLS,
+  symbol,
+  SYMBOL_LIMIT,
+  text,
+} from "./_decode_scalars.ts";
 
 export interface DecodeOptions {
   /** Largest byte length accepted for one bytes, string or symbol (default 16 MiB). */
@@ -186,6 +195,12 @@ export class Reader {
     if (b === 0x3a) return bytes.slice(from, to);
     const value = b === 0x22 ? text(bytes, from, to) : symbol(bytes, from, to);
     if (value === undefined) this.fail(`Invalid UTF-8 in ${what}`, from);
+    if (value === SYMBOL_LIMIT) {
+      this.fail(
+        `New symbol past the limit of ${MAX_REGISTERED_SYMBOLS} names and ${MAX_REGISTERED_SYMBOL_BYTES} bytes decoding may register`,
+        start,
+      );
+    }
     return value;
   }
 
