@@ -8,6 +8,10 @@
  * Each case is warmed up, then timed in batches sized to last about
  * `batchMs`; the figure is the median per-iteration time over the batches.
  * A case that uses `b.start()` / `b.end()` is timed by those spans instead.
+ *
+ * Multi-process scripts (`*_script.ts`) share the rest: the row format they
+ * print, the median, spawning themselves as a `--child`, and reading the
+ * JSON lines a child writes.
  */
 
 export interface BenchRow {
@@ -94,6 +98,41 @@ export function benchRow(
     baseline_value: baseline ? Number(baseline[1].toPrecision(4)) : null,
     ratio: baseline ? Number((value / baseline[1]).toPrecision(3)) : null,
   };
+}
+
+/** Prints `row` as one JSON line, unless `filter` is given and its name lacks it. */
+export function printRow(row: BenchRow, filter?: string): void {
+  if (filter && !row.name.includes(filter)) return;
+  console.log(JSON.stringify(row));
+}
+
+/**
+ * Runs the script at `script` again with `--child`, stdin and stdout piped
+ * to this process; `denoFlags` go to deno before the script's path.
+ */
+export function spawnChild(
+  script: string,
+  denoFlags: string[] = [],
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-net", ...denoFlags, script, "--child"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+}
+
+/** The JSON value on each line of `stream`, in order. */
+export async function* jsonLines(stream: ReadableStream<Uint8Array>) {
+  let text = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    text += chunk;
+    let at;
+    while ((at = text.indexOf("\n")) >= 0) {
+      yield JSON.parse(text.slice(0, at));
+      text = text.slice(at + 1);
+    }
+  }
 }
 
 /** Median milliseconds per iteration of one case. */

@@ -17,9 +17,9 @@
  *   from the first send to that answer. A fresh dialer per run.
  * - the same with 5% of datagrams dropped at each socket's send, in both
  *   directions (deterministic PRNG), against the lossless row. The drop is
- *   injected by wrapping `Deno.listenDatagram` in this script, so the
- *   netlayer's own socket drops with no test hook in production code; it is
- *   switched on only after the handshake.
+ *   injected by bench/_udp_loss.ts, which wraps `Deno.listenDatagram` in
+ *   this process, so the netlayer's own socket drops with no test hook in
+ *   production code; it is switched on only after the handshake.
  * - "handshake": connect() to an established Connection, each with a fresh
  *   dialer netlayer (new identity: no cached secret), median of many,
  *   beside noise-tcp's handshake to the same child in the same run.
@@ -44,7 +44,15 @@ import { openDatagramSocket } from "../netlayers/udp/socket.ts";
 import { NoiseUdpNetlayer } from "../netlayers/noise_udp.ts";
 import { NoiseTcpNetlayer } from "../netlayers/noise_tcp.ts";
 import type { Connection, OCapNPeer } from "../netlayers/types.ts";
-import { type BenchRow, benchRow, median } from "./_measure.ts";
+import {
+  type BenchRow,
+  benchRow,
+  jsonLines,
+  median,
+  printRow,
+  spawnChild,
+} from "./_measure.ts";
+import { loss, setLoss } from "./_udp_loss.ts";
 
 const DATAGRAM = 1200;
 const BLAST_MS = 500;
@@ -63,54 +71,6 @@ const { values, positionals } = parseArgs({
   options: { child: { type: "boolean", default: false } },
   allowPositionals: true,
 });
-
-/** xorshift32: the same drops every run. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-}
-
-// Fault injection: every UDP socket this process opens drops each outgoing
-// datagram with probability `loss.rate` (0 = off).
-const loss = { rate: 0, random: prng(1), dropped: 0 };
-function setLoss(rate: number, seed: number): void {
-  loss.rate = rate;
-  loss.random = prng(0x9e3779b9 ^ seed);
-  loss.dropped = 0;
-}
-const listenDatagram = Deno.listenDatagram;
-Deno.listenDatagram =
-  ((options: Deno.UdpListenOptions & { transport: "udp" }) => {
-    const conn = listenDatagram(options);
-    const send = conn.send.bind(conn);
-    conn.send = (bytes: Uint8Array, to: Deno.Addr) => {
-      if (loss.rate > 0 && loss.random() < loss.rate) {
-        loss.dropped++;
-        return Promise.resolve(bytes.length);
-      }
-      return send(bytes, to);
-    };
-    return conn;
-  }) as typeof Deno.listenDatagram;
-
-async function* lines(stream: ReadableStream<Uint8Array>) {
-  let text = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    text += chunk;
-    let at;
-    while ((at = text.indexOf("\n")) >= 0) {
-      yield JSON.parse(text.slice(0, at));
-      text = text.slice(at + 1);
-    }
-  }
-}
 
 const ignore = { message() {}, error() {}, close() {} };
 
@@ -145,7 +105,7 @@ async function serve(): Promise<void> {
   );
   const say = (x: unknown) => console.log(JSON.stringify(x));
   say({ port: socket.address.port, udp: udp.location, tcp: tcp.location });
-  for await (const cmd of lines(Deno.stdin.readable)) {
+  for await (const cmd of jsonLines(Deno.stdin.readable)) {
     if (cmd.cmd === "raw") {
       raw = { count: 0, first: 0, last: 0 };
       say({ ok: true });
@@ -226,20 +186,11 @@ async function handshake(
 }
 
 async function measure(filter: string | undefined): Promise<void> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--unstable-net",
-      ...(Deno.env.get("UDP_BENCH_CHILD_FLAGS")?.split(" ") ?? []),
-      import.meta.filename!,
-      "--child",
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const replies = lines(child.stdout);
+  const child = spawnChild(
+    import.meta.filename!,
+    Deno.env.get("UDP_BENCH_CHILD_FLAGS")?.split(" ") ?? [],
+  );
+  const replies = jsonLines(child.stdout);
   const writer = child.stdin.getWriter();
   const ask = async (cmd: unknown) => {
     await writer.write(new TextEncoder().encode(JSON.stringify(cmd) + "\n"));
@@ -363,7 +314,7 @@ async function measure(filter: string | undefined): Promise<void> {
       ]),
     );
   }
-  for (const r of rows) console.log(JSON.stringify(r));
+  for (const r of rows) printRow(r);
 }
 
 if (values.child) await serve();

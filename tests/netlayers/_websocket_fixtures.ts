@@ -2,10 +2,10 @@
  * Fixtures shared by the websocket netlayer tests: netlayers on real
  * loopback sockets, raw WebSockets under the test's control, a fake server
  * whose answer to the challenge the test chooses, and the conformance
- * factory (tests/netlayers/_conformance.ts).
+ * factory (tests/netlayers/_conformance.ts). What is not websocket-specific
+ * (accepting, connectedPair) is in tests/netlayers/_netlayer_fixtures.ts.
  */
 
-import assert from "node:assert/strict";
 import {
   WebSocketNetlayer,
   type WebSocketNetlayerOptions,
@@ -14,19 +14,15 @@ import {
   makeChallenge,
   verifyAnswer,
 } from "../../netlayers/_websocket_auth.ts";
-import type { Connection } from "../../netlayers/types.ts";
 import { defaultCrypto } from "../../crypto/mod.ts";
 import { decodeBase32 } from "../../protocol/base32.ts";
 import type { PairOptions } from "./_conformance.ts";
+import { accepting, connectedPair } from "./_netlayer_fixtures.ts";
 
 export const crypto = defaultCrypto;
 
 export function listen(options: Partial<WebSocketNetlayerOptions> = {}) {
   return WebSocketNetlayer.listen({ crypto, ...options });
-}
-
-export function accepting(netlayer: WebSocketNetlayer): Promise<Connection> {
-  return new Promise((resolve) => netlayer.onAccept(resolve));
 }
 
 export function event<K extends keyof WebSocketEventMap>(
@@ -104,20 +100,8 @@ export function fakeServer(
 export const factory = {
   stream: false,
   framing: "bare" as const,
-  async makePair(options: PairOptions = {}) {
-    const server = listen({ maxLength: options.serverMaxLength });
-    const client = listen();
-    const accepted = accepting(server);
-    const clientConnection = await client.connect(server.location);
-    return {
-      client: clientConnection,
-      server: await accepted,
-      async dispose() {
-        await Promise.all([client.close(), server.close()]);
-        assert.equal(client.connectionCount + server.connectionCount, 0);
-      },
-    };
-  },
+  makePair: (options: PairOptions = {}) =>
+    connectedPair(listen({ maxLength: options.serverMaxLength }), listen()),
   async makeRawPair(options: PairOptions = {}) {
     const server = listen({ maxLength: options.serverMaxLength });
     const accepted = accepting(server);

@@ -1,55 +1,45 @@
+/**
+ * The tcp-testing-only netlayer (netlayers/tcp_testing.ts): the shared
+ * conformance suite in both framings, the location it reports, the bytes it
+ * writes, and how it closes.
+ */
 import assert from "node:assert/strict";
 import { TcpTestingNetlayer } from "../../netlayers/tcp_testing.ts";
 import type { Framing } from "../../netlayers/base.ts";
-import type { Connection } from "../../netlayers/types.ts";
 import { ConnectFailedError } from "../../netlayers/errors.ts";
 import { encode } from "../../protocol/syrup/encode.ts";
 import { runConformance } from "./_conformance.ts";
 import type { PairOptions } from "./_conformance.ts";
 import { Inbox } from "./_inbox.ts";
-
-function accepting(netlayer: TcpTestingNetlayer): Promise<Connection> {
-  return new Promise((resolve) => netlayer.onAccept(resolve));
-}
+import {
+  accepting,
+  connectedPair,
+  dialPort,
+  drained,
+} from "./_netlayer_fixtures.ts";
 
 function factory(framing: Framing) {
   return {
     stream: true,
     framing,
-    async makePair(options: PairOptions = {}) {
-      const server = TcpTestingNetlayer.listen({
-        framing,
-        maxLength: options.serverMaxLength,
-      });
-      const client = TcpTestingNetlayer.listen({ framing });
-      const accepted = accepting(server);
-      const clientConnection = await client.connect(server.location);
-      return {
-        client: clientConnection,
-        server: await accepted,
-        async dispose() {
-          await Promise.all([client.close(), server.close()]);
-          assert.equal(client.connectionCount + server.connectionCount, 0);
-        },
-      };
-    },
+    makePair: (options: PairOptions = {}) =>
+      connectedPair(
+        TcpTestingNetlayer.listen({
+          framing,
+          maxLength: options.serverMaxLength,
+        }),
+        TcpTestingNetlayer.listen({ framing }),
+      ),
     async makeRawPair(options: PairOptions = {}) {
       const server = TcpTestingNetlayer.listen({
         framing,
         maxLength: options.serverMaxLength,
       });
       const accepted = accepting(server);
-      const raw = await Deno.connect({
-        hostname: "127.0.0.1",
-        port: Number(server.location.hints.port),
-      });
+      const raw = await dialPort(server);
       raw.setNoDelay(true);
-      const peerClosed = (async () => {
-        const sink = new Uint8Array(4096);
-        try {
-          while (await raw.read(sink) !== null) { /* discard */ }
-        } catch { /* closed locally */ }
-      })();
+      const sink = new Uint8Array(4096);
+      const peerClosed = drained(() => raw.read(sink));
       let rawClosed = false;
       return {
         server: await accepted,
@@ -89,10 +79,7 @@ Deno.test("TcpTestingNetlayer writes bare frames, netstring frames with <len>:",
   for (const framing of ["bare", "netstring"] as const) {
     const netlayer = TcpTestingNetlayer.listen({ framing });
     const accepted = accepting(netlayer);
-    const raw = await Deno.connect({
-      hostname: "127.0.0.1",
-      port: Number(netlayer.location.hints.port),
-    });
+    const raw = await dialPort(netlayer);
     const server = await accepted;
     new Inbox(server);
     server.send(encode("hi"));
@@ -143,10 +130,7 @@ Deno.test("TcpTestingNetlayer.close() closes accepted and dialled connections", 
 Deno.test("TcpTestingNetlayer close() reads the peer's late input to its end instead of resetting", async () => {
   const netlayer = TcpTestingNetlayer.listen();
   const accepted = accepting(netlayer);
-  const raw = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: Number(netlayer.location.hints.port),
-  });
+  const raw = await dialPort(netlayer);
   const server = await accepted;
   new Inbox(server);
   const closing = server.close();

@@ -17,8 +17,8 @@ import { record, SyrupRecord } from "../../protocol/syrup/value.ts";
 import { ManualClock } from "../../protocol/manual_clock.ts";
 import { runConformance } from "./_conformance.ts";
 import { Inbox } from "./_inbox.ts";
+import { accepting } from "./_netlayer_fixtures.ts";
 import {
-  accepting,
   authenticatedRawSocket,
   crypto,
   event,
