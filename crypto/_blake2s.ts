@@ -186,6 +186,14 @@ const h = new Int32Array(8);
 
 /** BLAKE2s-256 of the concatenation of `parts`, with no concatenated copy. */
 export function blake2s(parts: readonly Uint8Array[]): Uint8Array {
+  return blake2sInto(parts, new Uint8Array(32));
+}
+
+/** As blake2s(), writing the digest into the first 32 bytes of `out`. */
+export function blake2sInto(
+  parts: readonly Uint8Array[],
+  out: Uint8Array,
+): Uint8Array {
   let length = 0;
   for (let i = 0; i < parts.length; i++) length += parts[i].length;
   h.set(IV);
@@ -198,7 +206,6 @@ export function blake2s(parts: readonly Uint8Array[]): Uint8Array {
   }
   load(parts, at, length - at);
   compress(h, length, true);
-  const out = new Uint8Array(32);
   for (let i = 0; i < 32; i++) out[i] = h[i >>> 2] >>> ((i & 3) << 3);
   // The state and the last block may hold key material (HMAC pads).
   m.fill(0);

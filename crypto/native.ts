@@ -28,7 +28,7 @@ import {
   checkVerifyArgs,
 } from "./_bytes.ts";
 import { KeyCache } from "./_key_cache.ts";
-import { blake2s } from "./_blake2s.ts";
+import { blake2s, blake2sInto } from "./_blake2s.ts";
 
 // RFC 8410 encodings: PKCS#8 PrivateKeyInfo and SPKI for OIDs 1.3.101.110
 // (X25519) and 1.3.101.112 (Ed25519), each followed by the raw 32 bytes.
@@ -150,6 +150,8 @@ const SMALL_INPUT = 1024;
 const BLAKE2S_BLOCK = 64;
 const ipad = new Uint8Array(BLAKE2S_BLOCK);
 const opad = new Uint8Array(BLAKE2S_BLOCK);
+/** The inner digest of an HMAC: scratch, zeroed after each use. */
+const innerDigest = new Uint8Array(32);
 
 function hash(name: HashName, data: Uint8Array): Uint8Array {
   if (name === "blake2s" && data.length <= SMALL_INPUT) return blake2s([data]);
@@ -164,13 +166,17 @@ function hmacBlake2s(key: Uint8Array, data: Uint8Array): Uint8Array {
   ipad.fill(0x36);
   opad.fill(0x5c);
   for (let i = 0; i < k.length; i++) ipad[i] ^= k[i], opad[i] ^= k[i];
-  const inner = data.length <= SMALL_INPUT
-    ? blake2s([ipad, data])
-    : plain(nc.createHash("blake2s256").update(ipad).update(data).digest());
-  const out = blake2s([opad, inner]);
+  if (data.length <= SMALL_INPUT) blake2sInto([ipad, data], innerDigest);
+  else {
+    const digest = nc.createHash("blake2s256").update(ipad).update(data)
+      .digest();
+    innerDigest.set(digest);
+    digest.fill(0);
+  }
+  const out = blake2s([opad, innerDigest]);
   ipad.fill(0);
   opad.fill(0);
-  inner.fill(0);
+  innerDigest.fill(0);
   if (k !== key) k.fill(0);
   return out;
 }

@@ -11,6 +11,7 @@ import type { CryptoProvider, KeyPair } from "../protocol/crypto.ts";
 import { Registry } from "../protocol/registry.ts";
 import { defaultCrypto } from "../crypto/mod.ts";
 import { SystemClock } from "../runtime/system_clock.ts";
+import { type NoiseIdentity, noiseIdentity } from "./noise/peer_handshake.ts";
 import type { FramingOptions } from "./types.ts";
 
 export interface NoiseListenerOptions extends FramingOptions {
@@ -31,6 +32,8 @@ export interface NoiseListenerOptions extends FramingOptions {
 export class NoiseResources {
   readonly crypto: CryptoProvider;
   readonly keyPair: KeyPair;
+  /** The key pair with its X25519 form: the Noise static key. */
+  readonly identity: NoiseIdentity;
   readonly clock: Clock;
   readonly registry: Registry;
   readonly #ownClock: SystemClock | undefined;
@@ -39,14 +42,19 @@ export class NoiseResources {
   constructor(options: NoiseListenerOptions) {
     this.crypto = options.crypto ?? defaultCrypto;
     this.keyPair = options.identity ?? this.crypto.ed25519.generateKeyPair();
+    this.identity = noiseIdentity(this.crypto, this.keyPair);
     if (!options.clock) this.#ownClock = new SystemClock();
     this.clock = options.clock ?? this.#ownClock!;
     this.#ownRegistry = options.registry === undefined;
     this.registry = options.registry ?? new Registry({ clock: this.clock });
   }
 
-  /** Closes the registry and clock made here; those passed in stay open. */
+  /**
+   * Zeroes the static-static secrets kept for peers; closes the registry
+   * and clock made here (those passed in stay open).
+   */
   close(): void {
+    this.identity.staticStatic?.clear();
     if (this.#ownRegistry) this.registry.close();
     this.#ownClock?.close();
   }

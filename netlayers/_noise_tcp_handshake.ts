@@ -16,11 +16,10 @@
  * (the dialer sends an empty one at once; only the holder of the initiation's
  * ephemeral key can make it). XX's message 3 confirms by itself.
  */
-import { ed25519PublicToX25519 } from "../protocol/ed25519_to_x25519.ts";
 import { CookieInitiator, CookieResponder } from "./noise/cookie.ts";
 import type { CookieVerdict } from "./noise/cookie.ts";
 import { NoiseError } from "./noise/errors.ts";
-import { KIND_XX } from "./noise/peer_handshake.ts";
+import { identityStatic, KIND_XX } from "./noise/peer_handshake.ts";
 import {
   encodeFrame,
   FRAME_COOKIE,
@@ -98,7 +97,7 @@ export async function dialHandshake(
 ): Promise<Handshaken> {
   const remoteIdentity = options.remoteIdentity;
   const remoteStatic = remoteIdentity
-    ? ed25519PublicToX25519(remoteIdentity)
+    ? identityStatic(remoteIdentity)
     : ANONYMOUS_RESPONDER_KEY;
   const cookie = new CookieInitiator(ctx.crypto, {
     remoteStaticPublicKey: remoteStatic,

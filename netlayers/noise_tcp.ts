@@ -39,7 +39,6 @@ import type { Connection, OCapNPeer } from "./types.ts";
 import { expectTransport } from "./types.ts";
 import { ConnectFailedError } from "./errors.ts";
 import { ListeningNetlayer } from "./_listener.ts";
-import { noiseIdentity } from "./noise/peer_handshake.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./noise/handshake_machine.ts";
 import {
   answerHandshake,
@@ -89,13 +88,13 @@ export class NoiseTcpNetlayer extends ListeningNetlayer<NoiseConnection> {
     super();
     this.#options = options;
     this.#resources = new NoiseResources(options);
-    const { crypto, keyPair, clock, registry } = this.#resources;
+    const { crypto, identity, clock, registry } = this.#resources;
     this.registry = registry;
     this.#ctx = {
       crypto,
       clock,
       registry,
-      identity: noiseIdentity(crypto, keyPair),
+      identity,
       prologue: NOISE_TCP_PROLOGUE,
       timeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       transport: {
@@ -112,7 +111,7 @@ export class NoiseTcpNetlayer extends ListeningNetlayer<NoiseConnection> {
     );
     this.location = {
       transport: NOISE_TCP_TRANSPORT,
-      designator: encodeBase32(keyPair.publicKey),
+      designator: encodeBase32(identity.ed25519.publicKey),
       hints: this.#acceptLoop.hints,
     };
   }

@@ -24,7 +24,6 @@ import { expectTransport } from "./types.ts";
 import { checkedPort, hostPortHints, hostPortOf } from "./_host_port.ts";
 import { ConnectFailedError } from "./errors.ts";
 import { ListeningNetlayer } from "./_listener.ts";
-import { noiseIdentity } from "./noise/peer_handshake.ts";
 import { designatorKey } from "./noise_tcp.ts";
 import {
   UdpEndpoint,
@@ -53,7 +52,7 @@ export class NoiseUdpNetlayer extends ListeningNetlayer<UdpConnection> {
     super();
     this.#options = options;
     this.#resources = new NoiseResources(options);
-    const { crypto, keyPair, clock, registry } = this.#resources;
+    const { crypto, identity, clock, registry } = this.#resources;
     this.registry = registry;
     // The endpoint first: bad tuning or identity throws before a socket
     // is bound that nothing would close.
@@ -61,7 +60,7 @@ export class NoiseUdpNetlayer extends ListeningNetlayer<UdpConnection> {
       clock,
       crypto,
       registry,
-      identity: noiseIdentity(crypto, keyPair),
+      identity,
       sendTo: (bytes, to) => this.#socket.send(bytes, to),
       onAccept: (session) => this.accept(new UdpConnection(session, options)),
       options: options.tuning,
@@ -75,7 +74,7 @@ export class NoiseUdpNetlayer extends ListeningNetlayer<UdpConnection> {
     });
     this.location = {
       transport: NOISE_UDP_TRANSPORT,
-      designator: encodeBase32(keyPair.publicKey),
+      designator: encodeBase32(identity.ed25519.publicKey),
       hints: hostPortHints(this.#socket.address),
     };
   }

@@ -9,6 +9,7 @@
 import { concatBytes } from "../../protocol/bytes.ts";
 import type { CryptoProvider, KeyPair } from "../../protocol/crypto.ts";
 import { NoiseError } from "./errors.ts";
+import type { StaticStaticCache } from "./static_static.ts";
 import { type CipherState, SymmetricState } from "./symmetric.ts";
 
 type Token = "e" | "s" | "ee" | "es" | "se" | "ss" | "psk";
@@ -78,6 +79,8 @@ export interface HandshakeOptions {
   /** The remote static public key, when known in advance. */
   readonly rs?: Uint8Array;
   readonly psks?: readonly Uint8Array[];
+  /** Where `ss` results for our static key `s` are kept (static_static.ts). */
+  readonly staticStatic?: StaticStaticCache;
 }
 
 export interface SplitResult {
@@ -101,6 +104,7 @@ export class HandshakeState {
   #e?: KeyPair;
   #rs?: Uint8Array;
   #re?: Uint8Array;
+  #staticStatic?: StaticStaticCache;
 
   constructor(
     crypto: CryptoProvider,
@@ -124,6 +128,7 @@ export class HandshakeState {
     this.#s = options.s;
     this.#e = options.e;
     this.#rs = options.rs;
+    this.#staticStatic = options.staticStatic;
     this.#ss.mixHash(options.prologue ?? new Uint8Array(0));
     if (pattern.responderPremessage) {
       const rs = this.initiator ? this.#rs : this.#s?.publicKey;
@@ -249,12 +254,24 @@ export class HandshakeState {
     const remote = theirs === "e" ? this.#re : this.#rs;
     const secret = this.#need(mine).secretKey;
     const pub = this.#need(remote);
-    let shared: Uint8Array;
-    try {
-      shared = this.#crypto.x25519.sharedSecret(secret, pub);
-    } catch {
-      throw new NoiseError("bad-key", "Peer public key is of low order");
+    const dh = () => {
+      try {
+        return this.#crypto.x25519.sharedSecret(secret, pub);
+      } catch {
+        throw new NoiseError("bad-key", "Peer public key is of low order");
+      }
+    };
+    const cache = token === "ss" ? this.#staticStatic : undefined;
+    if (cache !== undefined) {
+      // The cache owns the secret (it zeroes it on eviction). Its copy of rs
+      // is the same array every time, so the backend's key object for it
+      // is built once, not per handshake.
+      const entry = cache.get(pub, dh);
+      this.#rs = entry.remoteStatic;
+      this.#ss.mixKey(entry.secret);
+      return;
     }
+    const shared = dh();
     this.#ss.mixKey(shared);
     shared.fill(0);
   }

@@ -23,6 +23,7 @@ import {
 } from "../../protocol/ed25519_to_x25519.ts";
 import { NoiseError } from "./errors.ts";
 import { HandshakeState } from "./handshake.ts";
+import { StaticStaticCache } from "./static_static.ts";
 import { NoiseTransport, type TransportOptions } from "./transport.ts";
 
 export const IK_PROTOCOL = "Noise_IK_25519_ChaChaPoly_BLAKE2s";
@@ -35,6 +36,11 @@ const EMPTY = new Uint8Array(0);
 export interface NoiseIdentity {
   readonly ed25519: KeyPair;
   readonly x25519: KeyPair;
+  /**
+   * IK's static-static secrets for recent peers, computed with `x25519`;
+   * without it every handshake computes its own.
+   */
+  readonly staticStatic?: StaticStaticCache;
 }
 
 export function noiseIdentity(
@@ -45,6 +51,7 @@ export function noiseIdentity(
   return {
     ed25519,
     x25519: { secretKey, publicKey: crypto.x25519.publicKey(secretKey) },
+    staticStatic: new StaticStaticCache(),
   };
 }
 
@@ -71,6 +78,48 @@ export interface InitiatorOptions extends PeerHandshakeOptions {
   readonly remoteStatic?: Uint8Array;
 }
 
+/**
+ * Ed25519 identity -> X25519 static for recent peers. The conversion and the
+ * match check are bigint arithmetic worth tens of microseconds, repeated
+ * for every handshake with the same peer; and handing out one array per
+ * peer lets the backend reuse the key object it built for it. Public data
+ * only, bounded, least recently used goes first.
+ */
+const IDENTITY_STATICS = 256;
+const identityStatics = new Map<string, Uint8Array>();
+
+function remember(key: string, x25519: Uint8Array): Uint8Array {
+  identityStatics.delete(key);
+  if (identityStatics.size >= IDENTITY_STATICS) {
+    identityStatics.delete(identityStatics.keys().next().value!);
+  }
+  identityStatics.set(key, x25519);
+  return x25519;
+}
+
+const keyOf = (bytes: Uint8Array) => String.fromCharCode(...bytes);
+
+/**
+ * The X25519 static of the Ed25519 `identity` (as ed25519PublicToX25519,
+ * which throws on a key with none). The array returned is shared: callers
+ * must not change it.
+ */
+export function identityStatic(identity: Uint8Array): Uint8Array {
+  if (!(identity instanceof Uint8Array) || identity.length !== 32) {
+    return ed25519PublicToX25519(identity); // throws the TypeError
+  }
+  const key = keyOf(identity);
+  const known = identityStatics.get(key);
+  if (known !== undefined) return remember(key, known);
+  return remember(key, ed25519PublicToX25519(identity));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function checkIdentity(
   claimed: Uint8Array,
   remoteStatic: Uint8Array | undefined,
@@ -78,7 +127,13 @@ function checkIdentity(
   if (claimed.length !== 32 || remoteStatic === undefined) {
     throw new NoiseError("identity-mismatch", "Peer sent no identity key");
   }
-  if (!ed25519PublicMatchesX25519(claimed, remoteStatic)) {
+  const key = keyOf(claimed);
+  const known = identityStatics.get(key);
+  if (known !== undefined && sameBytes(known, remoteStatic)) {
+    remember(key, known);
+  } else if (ed25519PublicMatchesX25519(claimed, remoteStatic)) {
+    remember(key, remoteStatic.slice());
+  } else {
     throw new NoiseError(
       "identity-mismatch",
       "Peer static key does not match its identity",
@@ -103,8 +158,9 @@ export class PeerInitiator {
         initiator: true,
         prologue,
         s: identity.x25519,
+        staticStatic: identity.staticStatic,
         rs: remoteIdentity
-          ? options.remoteStatic ?? ed25519PublicToX25519(remoteIdentity)
+          ? options.remoteStatic ?? identityStatic(remoteIdentity)
           : undefined,
       },
     );
@@ -186,6 +242,7 @@ export class PeerResponder {
         initiator: false,
         prologue: this.#options.prologue,
         s: this.#options.identity.x25519,
+        staticStatic: this.#options.identity.staticStatic,
       },
     );
     this.#hs = hs;

@@ -144,6 +144,35 @@ export class CipherState {
   }
 }
 
+/**
+ * Section 5.2's initial h for each protocol name: the name padded, or
+ * hashed when longer than HASHLEN. It depends on the name alone and every
+ * handshake starts from it, so it is derived once per name. Keyed by
+ * backend too, so that each backend's own hash is what the vectors check.
+ */
+const initialHashes = new Map<string, Uint8Array>();
+
+function initialHash(
+  crypto: CryptoProvider,
+  protocolName: string,
+  hash: HashName,
+): Uint8Array {
+  const key = `${crypto.name} ${protocolName}`;
+  let h = initialHashes.get(key);
+  if (h === undefined) {
+    const name = new TextEncoder().encode(protocolName);
+    const hashLength = HASH_LENGTH[hash];
+    if (name.length <= hashLength) {
+      h = new Uint8Array(hashLength);
+      h.set(name);
+    } else {
+      h = crypto.hash(hash, name);
+    }
+    initialHashes.set(key, h);
+  }
+  return h.slice();
+}
+
 export class SymmetricState {
   readonly cipher: CipherState;
   #crypto: CryptoProvider;
@@ -159,28 +188,29 @@ export class SymmetricState {
     }
     this.#crypto = crypto;
     this.#hash = hash;
-    const name = new TextEncoder().encode(protocolName);
-    const hashLength = HASH_LENGTH[hash];
-    if (name.length <= hashLength) {
-      this.#h = new Uint8Array(hashLength);
-      this.#h.set(name);
-    } else {
-      this.#h = crypto.hash(hash, name);
-    }
+    this.#h = initialHash(crypto, protocolName, hash);
     this.#ck = this.#h.slice();
     this.cipher = new CipherState(crypto);
   }
 
   /** Section 4.3 HKDF, returning two or three outputs. */
   hkdf(chainingKey: Uint8Array, ikm: Uint8Array, count: 2 | 3): Uint8Array[] {
+    const hash = this.#hash;
     const { hmac } = this.#crypto;
-    const temp = hmac(this.#hash, chainingKey, ikm);
-    const out1 = hmac(this.#hash, temp, ONE);
-    const out2 = hmac(this.#hash, temp, concatBytes([out1, Uint8Array.of(2)]));
+    const temp = hmac(hash, chainingKey, ikm);
+    const out1 = hmac(hash, temp, ONE);
+    // output(i - 1) || byte(i), in one array reused for each output.
+    const info = new Uint8Array(out1.length + 1);
+    info.set(out1);
+    info[out1.length] = 2;
+    const out2 = hmac(hash, temp, info);
     const outs = [out1, out2];
     if (count === 3) {
-      outs.push(hmac(this.#hash, temp, concatBytes([out2, Uint8Array.of(3)])));
+      info.set(out2);
+      info[out2.length] = 3;
+      outs.push(hmac(hash, temp, info));
     }
+    info.fill(0);
     temp.fill(0);
     return outs;
   }

@@ -31,3 +31,15 @@ Deno.test("NoiseResources leaves the identity, clock and registry it was given o
   assert.equal(registry.release(registry.mint("test", 1)), true);
   registry.close();
 });
+
+Deno.test("NoiseResources.close() zeroes the static-static secrets its identity keeps", () => {
+  const resources = new NoiseResources({ clock: fixedClock });
+  const cache = resources.identity.staticStatic!;
+  const secret =
+    cache.get(new Uint8Array(32).fill(9), () => new Uint8Array(32).fill(7))
+      .secret;
+  assert.equal(cache.size, 1);
+  resources.close();
+  assert.equal(cache.size, 0);
+  assert.deepEqual(secret, new Uint8Array(32));
+});
