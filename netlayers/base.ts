@@ -129,12 +129,12 @@ export abstract class FramedConnection implements Connection {
     return this.closed;
   }
 
-  /** Feed bytes read from the transport. Never throws. */
-  protected receive(chunk: Uint8Array): void {
+  /** Feed bytes read from the transport, `chunk[0, length)`. Never throws. */
+  protected receive(chunk: Uint8Array, length: number = chunk.length): void {
     if (this.#state !== "open") return;
     let result: { values: SyrupValue[]; error: Error | undefined };
     try {
-      result = this.#decoder.push(chunk);
+      result = this.#decoder.push(chunk, length);
     } catch (error) {
       result = {
         values: [],

@@ -33,7 +33,12 @@ export interface StreamConnectionOptions extends FramedConnectionOptions {
 export class StreamConnection extends FramedConnection {
   readonly #duplex: ByteDuplex;
   readonly #lingerMs: number;
-  #queue: Uint8Array[] = [];
+  /**
+   * Frames waiting are `#queue[0, #queued)`; the array is reused (slots
+   * cleared) rather than replaced per write, which regrew it every time.
+   */
+  #queue: (Uint8Array | undefined)[] = [];
+  #queued = 0;
   #flushing: Promise<void> | undefined;
   #writeFailed = false;
   readonly #reading: Promise<void>;
@@ -48,7 +53,7 @@ export class StreamConnection extends FramedConnection {
 
   protected transmit(frame: Uint8Array): void {
     if (this.#writeFailed) return;
-    this.#queue.push(frame);
+    this.#queue[this.#queued++] = frame;
     this.#flushing ??= this.#flush();
   }
 
@@ -96,7 +101,7 @@ export class StreamConnection extends FramedConnection {
         break;
       }
       // Once closing, input is read only to reach the peer's end and is dropped.
-      this.receive(buffer.subarray(0, n));
+      this.receive(buffer, n);
     }
     if (!this.isClosed) this.transportEnded(reason);
   }
@@ -106,21 +111,21 @@ export class StreamConnection extends FramedConnection {
       // Let the rest of this turn queue its frames (a CapTP answer is
       // followed by its GC message) so they share one write.
       await null;
-      while (this.#queue.length > 0) {
+      while (this.#queued > 0) {
         // Everything queued while the last write was in flight goes out in
         // one write: whole frames only, so no message is split between
         // writes by us, and a burst costs one syscall instead of one each.
-        const frames = this.#queue;
-        this.#queue = [];
-        const batch = frames.length === 1 ? frames[0] : joinFrames(frames);
-        let offset = 0;
+        const batch = this.#takeBatch();
+        // A short write is rare on loopback: only then is a view made.
+        let offset = await this.#duplex.write(batch);
         while (offset < batch.length) {
           offset += await this.#duplex.write(batch.subarray(offset));
         }
       }
     } catch (error) {
       this.#writeFailed = true;
-      this.#queue.length = 0;
+      this.#queue = [];
+      this.#queued = 0;
       if (!this.isClosed) {
         this.transportEnded(
           new ConnectionClosedError("Connection broke while writing", {
@@ -131,6 +136,17 @@ export class StreamConnection extends FramedConnection {
     } finally {
       this.#flushing = undefined;
     }
+  }
+
+  /** The queued frames as one buffer; the queue is left empty. */
+  #takeBatch(): Uint8Array {
+    const frames = this.#queue;
+    const count = this.#queued;
+    const batch = count === 1 ? frames[0]! : joinFrames(frames, count);
+    for (let i = 0; i < count; i++) frames[i] = undefined;
+    this.#queued = 0;
+    if (frames.length > 1024) this.#queue = [];
+    return batch;
   }
 
   #release(): void {
@@ -150,13 +166,16 @@ export class StreamConnection extends FramedConnection {
  * memory: then a view over them is enough, and copying (a fresh buffer per
  * write) is left for frames that are not.
  */
-function joinFrames(frames: Uint8Array[]): Uint8Array {
-  const first = frames[0];
+function joinFrames(
+  frames: (Uint8Array | undefined)[],
+  count: number,
+): Uint8Array {
+  const first = frames[0]!;
   let end = first.byteOffset + first.length;
-  for (let i = 1; i < frames.length; i++) {
-    const frame = frames[i];
+  for (let i = 1; i < count; i++) {
+    const frame = frames[i]!;
     if (frame.buffer !== first.buffer || frame.byteOffset !== end) {
-      return concatBytes(frames);
+      return concatBytes(frames.slice(0, count) as Uint8Array[]);
     }
     end += frame.length;
   }

@@ -18,6 +18,23 @@ import { deliver, deliverOnly } from "./e.ts";
 import { makeRemotePromise, promiseRecord } from "./promise.ts";
 import { LocalReference, makeRemotePresence, RemotePresence } from "./refs.ts";
 
+/**
+ * Method names by selector: Symbol.keyFor is a call into the engine's C++,
+ * and a session sends the same few selectors over and over. Bounded, as a
+ * peer picks the selectors.
+ */
+const methodNames = new Map<symbol, string | undefined>();
+
+function methodName(selector: symbol): string | undefined {
+  let name = methodNames.get(selector);
+  if (name === undefined && !methodNames.has(selector)) {
+    name = Symbol.keyFor(selector);
+    if (methodNames.size >= 4096) methodNames.clear();
+    methodNames.set(selector, name);
+  }
+  return name;
+}
+
 /** Splits wire arguments into (method, args) for `target`. */
 function dispatch(
   target: unknown,
@@ -28,7 +45,7 @@ function dispatch(
     typeof LocalReference.behaviour(target) !== "function" &&
     typeof args[0] === "symbol"
   ) {
-    const name = Symbol.keyFor(args[0]);
+    const name = methodName(args[0]);
     if (name !== undefined) return [name, args.slice(1)];
   }
   return [undefined, args];

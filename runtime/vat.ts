@@ -67,10 +67,22 @@ type Answer = Pick<Turn, "promise" | "resolve" | "reject">;
 
 let vatCount = 0;
 
+/**
+ * Drains are chained on this: a reaction is a job V8 queues by itself,
+ * where queueMicrotask is a call out to the host.
+ */
+const resolved = Promise.resolve();
+
 export class Vat implements TurnQueue {
   readonly name: string;
+  /**
+   * Turns queued are `#queue[#head, #tail)`. The array is kept across
+   * batches (its slots cleared), not truncated: truncating and pushing again
+   * regrew its storage for every message.
+   */
   #queue: (Turn | undefined)[] = [];
   #head = 0;
+  #tail = 0;
   #scheduled = false;
   #delivered = 0;
   #errors = 0;
@@ -132,7 +144,7 @@ export class Vat implements TurnQueue {
 
   /** Resolves once the queue is empty (at once if it already is). */
   whenIdle(): Promise<void> {
-    if (this.#head === this.#queue.length && !this.#scheduled) {
+    if (this.#head === this.#tail && !this.#scheduled) {
       return Promise.resolve();
     }
     return new Promise((resolve) => this.#idle.push(resolve));
@@ -141,7 +153,7 @@ export class Vat implements TurnQueue {
   stats(): VatStats {
     return {
       name: this.name,
-      queued: this.#queue.length - this.#head,
+      queued: this.#tail - this.#head,
       delivered: this.#delivered,
       errors: this.#errors,
       awaiting: this.#awaiting.size,
@@ -165,9 +177,10 @@ export class Vat implements TurnQueue {
     this.#dead = error;
     const queued = this.#queue;
     const head = this.#head;
+    const tail = this.#tail;
     this.#queue = [];
-    this.#head = 0;
-    for (let i = head; i < queued.length; i++) {
+    this.#head = this.#tail = 0;
+    for (let i = head; i < tail; i++) {
       breakWith(queued[i], error);
     }
     for (const answer of this.#awaiting) breakWith(answer, error);
@@ -200,29 +213,30 @@ export class Vat implements TurnQueue {
   }
 
   #push(turn: Turn): void {
-    this.#queue.push(turn);
+    this.#queue[this.#tail++] = turn;
     if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(this.#drain);
+      resolved.then(this.#drain);
     }
   }
 
   #drain = (): void => {
     this.#scheduled = false;
     const queue = this.#queue;
-    const end = queue.length;
+    const end = this.#tail;
     while (this.#head < end && queue === this.#queue) {
       const turn = queue[this.#head]!;
       queue[this.#head++] = undefined;
       this.#run(turn);
     }
     if (queue !== this.#queue) return; // shut down during the batch
-    if (this.#head < queue.length) {
+    if (this.#head < this.#tail) {
       this.#scheduled = true;
-      queueMicrotask(this.#drain);
+      resolved.then(this.#drain);
     } else {
-      queue.length = 0;
-      this.#head = 0;
+      // A burst's long array is dropped rather than kept for good.
+      if (queue.length > 1024) this.#queue = [];
+      this.#head = this.#tail = 0;
       this.#settleIdle();
     }
   };

@@ -13,7 +13,6 @@
 import type { SyrupRecord, SyrupValue } from "../syrup/value.ts";
 import type { HandleTable, Registry } from "../registry.ts";
 import { fromSyrup, NOT_HANDLED } from "../model.ts";
-import { peerFromSyrup, sturdyRefFromSyrup } from "../locator.ts";
 import { quote } from "../errors.ts";
 import { ProtocolViolationError, SessionSeveredError } from "./errors.ts";
 import type { CapTPHost, FinalizerFactory } from "./host.ts";
@@ -65,6 +64,8 @@ export class Engine {
   #out: Outbound;
   #severed: SessionSeveredError | undefined;
   #decodeRecord = (rec: SyrupRecord) => this.#decodeDesc(rec);
+  /** fromSyrup's options for every op:deliver, made once. */
+  #argsOptions = { decodeRecord: this.#decodeRecord, path: "op:deliver args" };
 
   constructor(options: EngineOptions) {
     this.#o = options;
@@ -166,10 +167,7 @@ export class Engine {
     const resolver = op.resolveMeDesc === false
       ? undefined
       : this.#imports.pin(op.resolveMeDesc);
-    const args = fromSyrup(op.args, {
-      decodeRecord: this.#decodeRecord,
-      path: "op:deliver args",
-    }) as unknown[];
+    const args = fromSyrup(op.args, this.#argsOptions) as unknown[];
     if (target instanceof Resolver) {
       target.settle(this.#resolution(args));
       if (resolver !== undefined) this.#settleTo(Promise.resolve(), resolver);
@@ -183,7 +181,10 @@ export class Engine {
     const answer = target === bootstrapMarker
       ? this.#toBootstrap(args)
       : this.#o.host.deliver(target, args);
-    if (op.answerPos !== false) this.#setAnswer(op.answerPos, answer);
+    if (op.answerPos !== false) {
+      // With a resolver the report below observes a rejection already.
+      this.#setAnswer(op.answerPos, answer, resolver === undefined);
+    }
     if (resolver !== undefined) this.#settleTo(answer, resolver);
   }
 
@@ -228,8 +229,13 @@ export class Engine {
     }
   }
 
-  #setAnswer(pos: ops.TargetDesc["position"], answer: Promise<unknown>): void {
-    answer.catch(noop); // observed by whoever listens; never unhandled
+  #setAnswer(
+    pos: ops.TargetDesc["position"],
+    answer: Promise<unknown>,
+    unobserved = true,
+  ): void {
+    // Observed by whoever listens; never unhandled.
+    if (unobserved) answer.catch(noop);
     this.#answers.set(pos as never, answer);
   }
 
@@ -271,12 +277,6 @@ export class Engine {
       case "desc:export":
       case "desc:answer":
         return this.#target(ops.readTarget(rec, "argument"));
-      case "ocapn-sturdyref":
-        // Passed as data (the suite's enlivener takes one): the callee
-        // decides whether to enliven it.
-        return sturdyRefFromSyrup(rec, { path: "argument" });
-      case "ocapn-peer":
-        return peerFromSyrup(rec, { path: "argument" });
     }
     const foreign = this.#o.decodeForeign?.(rec);
     return foreign === undefined ? NOT_HANDLED : foreign;

@@ -13,10 +13,31 @@
 import { SyrupRecord, type SyrupValue } from "../syrup/value.ts";
 import type { ExportPos, ImportPos, QuestionPos } from "./positions.ts";
 
-const sym = (name: string) => Symbol.for(name);
+/**
+ * Label symbols, looked up in the registry once per label rather than per
+ * message (Symbol.for is a call into the engine's C++).
+ */
+const labels = new Map<string, symbol>();
+function sym(name: string): symbol {
+  let label = labels.get(name);
+  if (label === undefined) {
+    label = Symbol.for(name);
+    labels.set(name, label);
+  }
+  return label;
+}
 
 const rec = (label: string, ...fields: SyrupValue[]) =>
   new SyrupRecord(sym(label), fields);
+
+/**
+ * Positions as Syrup integers: the small ones every session reuses come
+ * from a table, as BigInt() is also a call into C++.
+ */
+const SMALL = 1024;
+const smallIntegers = Array.from({ length: SMALL }, (_, i) => BigInt(i));
+const integer = (n: number): bigint =>
+  n >= 0 && n < SMALL ? smallIntegers[n] : BigInt(n);
 const DESC_EXPORT = sym("desc:export");
 const DESC_ANSWER = sym("desc:answer");
 const DESC_IMPORT_OBJECT = sym("desc:import-object");
@@ -25,15 +46,15 @@ const OP_DELIVER = sym("op:deliver");
 
 /** The peer's export at our import position. */
 export const descExport = (pos: ImportPos) =>
-  new SyrupRecord(DESC_EXPORT, [BigInt(pos)]);
+  new SyrupRecord(DESC_EXPORT, [integer(pos)]);
 /** The peer's answer to our question. */
 export const descAnswer = (pos: QuestionPos) =>
-  new SyrupRecord(DESC_ANSWER, [BigInt(pos)]);
+  new SyrupRecord(DESC_ANSWER, [integer(pos)]);
 /** Our export, as the peer will import it. */
 export const descImportObject = (pos: ExportPos) =>
-  new SyrupRecord(DESC_IMPORT_OBJECT, [BigInt(pos)]);
+  new SyrupRecord(DESC_IMPORT_OBJECT, [integer(pos)]);
 export const descImportPromise = (pos: ExportPos) =>
-  new SyrupRecord(DESC_IMPORT_PROMISE, [BigInt(pos)]);
+  new SyrupRecord(DESC_IMPORT_PROMISE, [integer(pos)]);
 
 export function opDeliver(
   to: SyrupRecord,
@@ -42,7 +63,7 @@ export function opDeliver(
 ): SyrupRecord {
   const answer = options.answerPos === undefined
     ? false
-    : BigInt(options.answerPos);
+    : integer(options.answerPos);
   return new SyrupRecord(OP_DELIVER, [
     to,
     args,
@@ -93,12 +114,12 @@ export function opGcExports(
 ): SyrupRecord[] {
   if (style === "scalar") {
     return positions.map((p, i) =>
-      rec("op:gc-export", BigInt(p), BigInt(deltas[i]))
+      rec("op:gc-export", integer(p), integer(deltas[i]))
     );
   }
   const label = style === "plural" ? "op:gc-exports" : "op:gc-export";
   return [
-    rec(label, positions.map((p) => BigInt(p)), deltas.map((d) => BigInt(d))),
+    rec(label, positions.map(integer), deltas.map(integer)),
   ];
 }
 
@@ -107,10 +128,10 @@ export function opGcAnswers(
   style: GcStyle,
 ): SyrupRecord[] {
   if (style === "scalar") {
-    return positions.map((p) => rec("op:gc-answer", BigInt(p)));
+    return positions.map((p) => rec("op:gc-answer", integer(p)));
   }
   const label = style === "plural" ? "op:gc-answers" : "op:gc-answer";
-  return [rec(label, positions.map((p) => BigInt(p)))];
+  return [rec(label, positions.map(integer))];
 }
 
 export const opAbort = (reason: string) => rec("op:abort", reason);

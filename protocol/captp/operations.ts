@@ -118,13 +118,20 @@ export type Operation =
   | { readonly type: "op:abort"; readonly reason: string };
 
 const sym = (name: string) => Symbol.for(name);
-const LABEL_OF = new Map<symbol, string>();
-for (const name of [...Object.keys(OPERATIONS), ...Object.keys(DESCRIPTORS)]) {
-  LABEL_OF.set(sym(name), name);
+// Symbol-keyed maps, so that every message costs one map lookup per record
+// instead of a property lookup keyed by a varying string.
+const OPERATION_OF = new Map<symbol, OpLabel>();
+for (const name of Object.keys(OPERATIONS) as OpLabel[]) {
+  OPERATION_OF.set(sym(name), name);
 }
 // Older suite branches spell the GC operations in the singular.
-LABEL_OF.set(sym("op:gc-export"), "op:gc-exports");
-LABEL_OF.set(sym("op:gc-answer"), "op:gc-answers");
+OPERATION_OF.set(sym("op:gc-export"), "op:gc-exports");
+OPERATION_OF.set(sym("op:gc-answer"), "op:gc-answers");
+type DescLabel = keyof typeof DESCRIPTORS;
+const DESCRIPTOR_OF = new Map<symbol, DescLabel>();
+for (const name of Object.keys(DESCRIPTORS) as DescLabel[]) {
+  DESCRIPTOR_OF.set(sym(name), name);
+}
 
 function fail(where: string, message: string): never {
   throw new ProtocolViolationError(`${where}: ${message}`);
@@ -132,10 +139,13 @@ function fail(where: string, message: string): never {
 
 /** A position from the wire, checked: a non-negative integer in range. */
 function position(value: SyrupValue, where: string): number {
-  if (typeof value !== "bigint" || value < 0n || value > MAX_POSITION) {
+  // Converted once and compared as a number rather than by two mixed
+  // bigint-number comparisons; anything past 2^53 converts past the limit.
+  const n = typeof value === "bigint" ? Number(value) : -1;
+  if (!(n >= 0 && n <= MAX_POSITION)) {
     fail(where, `expected a position, got ${quote(value)}`);
   }
-  return Number(value);
+  return n;
 }
 
 /** The label of a descriptor record with the right number of fields. */
@@ -143,11 +153,11 @@ function descriptor(value: SyrupValue, where: string): string {
   if (!(value instanceof SyrupRecord) || typeof value.label !== "symbol") {
     fail(where, `expected a descriptor, got ${quote(value)}`);
   }
-  const label = LABEL_OF.get(value.label);
-  if (label === undefined || !(label in DESCRIPTORS)) {
+  const label = DESCRIPTOR_OF.get(value.label);
+  if (label === undefined) {
     fail(where, `unknown descriptor ${quote(value.label)}`);
   }
-  const arity = DESCRIPTORS[label as keyof typeof DESCRIPTORS].length;
+  const arity = DESCRIPTORS[label].length;
   if (value.fields.length !== arity) {
     fail(where, `<${label}> takes ${arity} fields, got ${value.fields.length}`);
   }
@@ -216,12 +226,12 @@ export function readOperation(value: SyrupValue): Operation {
   if (!(value instanceof SyrupRecord) || typeof value.label !== "symbol") {
     fail("message", `expected an operation record, got ${quote(value)}`);
   }
-  const label = LABEL_OF.get(value.label);
-  if (label === undefined || !(label in OPERATIONS)) {
+  const label = OPERATION_OF.get(value.label);
+  if (label === undefined) {
     fail("message", `unknown operation ${quote(value.label)}`);
   }
   const f = value.fields;
-  switch (label as OpLabel) {
+  switch (label) {
     case "op:start-session": {
       checkArity(label, f.length, 4);
       if (typeof f[0] !== "string") {
@@ -284,10 +294,11 @@ export function readOperation(value: SyrupValue): Operation {
       const where = "op:gc-exports";
       const positions = integers(f[0], where).map((p) => position(p, where));
       const deltas = integers(f[1], where).map((d) => {
-        if (typeof d !== "bigint" || d < 1n || d > MAX_POSITION) {
+        const n = typeof d === "bigint" ? Number(d) : 0;
+        if (!(n >= 1 && n <= MAX_POSITION)) {
           fail(where, `expected a positive wire delta, got ${quote(d)}`);
         }
-        return Number(d);
+        return n;
       });
       if (positions.length !== deltas.length) {
         fail(

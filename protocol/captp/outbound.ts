@@ -57,8 +57,25 @@ const noop = () => {};
 /** Our own domain errors say nothing secret; everything else stays opaque. */
 const revealError = (e: Error) =>
   e instanceof CapTPError ? e.message : undefined;
-const withMethod = (method: string | undefined, args: unknown[]) =>
-  method === undefined ? args : [Symbol.for(method), ...args];
+/** Selector symbols by method name: Symbol.for is a call into C++. */
+const selectors = new Map<string, symbol>();
+function withMethod(method: string | undefined, args: unknown[]): unknown[] {
+  if (method === undefined) return args;
+  let selector = selectors.get(method);
+  if (selector === undefined) {
+    selector = Symbol.for(method);
+    if (selectors.size < 4096) selectors.set(method, selector);
+  }
+  switch (args.length) {
+    case 0:
+      return [selector];
+    case 1:
+      return [selector, args[0]];
+    case 2:
+      return [selector, args[0], args[1]];
+  }
+  return [selector, ...args];
+}
 
 export class Outbound {
   #o: OutboundOptions;
@@ -90,7 +107,7 @@ export class Outbound {
       const resolver = new Resolver(([k, v]) =>
         k === "fulfill" ? kit.resolve(v) : kit.reject(v)
       );
-      const listen = descImportObject(this.#o.exports.export(resolver));
+      const listen = descImportObject(this.#o.exports.exportNew(resolver));
       const partial = this.#o.dialect.listenFields === 3 ? false : undefined;
       this.#o.send(opListen(descExport(pos), listen, partial));
     } else {
@@ -137,7 +154,13 @@ export class Outbound {
     } catch (error) {
       return Promise.reject(error);
     }
-    const question = { state: "pending", value: undefined } as Question;
+    // Every field set here, so the object keeps one shape.
+    const question: Question = {
+      kit: undefined!,
+      state: "pending",
+      value: undefined,
+      desc: undefined!,
+    };
     const q = this.#o.questions.allocate(question) as QuestionPos;
     question.desc = descAnswer(q);
     const kit = this.#o.host.makeRemotePromise(this.#own(question, {
@@ -164,7 +187,7 @@ export class Outbound {
       else kit.reject(value);
       this.#o.imports.answered(q);
     });
-    const r = this.#o.exports.export(resolver);
+    const r = this.#o.exports.exportNew(resolver);
     this.#o.send(opDeliver(target, wire as SyrupValue[], {
       answerPos: q,
       resolveMeDesc: descImportObject(r),

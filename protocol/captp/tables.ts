@@ -26,6 +26,8 @@ export class ExportTable {
   #free: ExportPos[] = [];
   #index = new Map<unknown, ExportPos>();
   #size = 0;
+  /** Live exports made by exportNew, which are not in #index. */
+  #unindexed = 0;
 
   constructor(bootstrap: unknown) {
     this.#values[BOOTSTRAP_POS] = bootstrap;
@@ -45,6 +47,21 @@ export class ExportTable {
       this.#size++;
     }
     if (pos !== BOOTSTRAP_POS) this.#counts[pos]++;
+    return pos;
+  }
+
+  /**
+   * Exports `value`, which the caller has just made and never exports
+   * again (the engine's resolvers), counting one on the wire. It stays out
+   * of the index: indexing an object first gives it an identity hash, a
+   * call into the engine's C++, and a resolver is made for every question.
+   */
+  exportNew(value: unknown): ExportPos {
+    const pos = this.#free.pop() ?? this.#values.length as ExportPos;
+    this.#values[pos] = value;
+    this.#counts[pos] = 1;
+    this.#size++;
+    this.#unindexed++;
     return pos;
   }
 
@@ -68,7 +85,7 @@ export class ExportTable {
     if (delta > count) return false;
     this.#counts[pos] = count - delta;
     if (count - delta === 0) {
-      this.#index.delete(this.#values[pos]);
+      if (!this.#index.delete(this.#values[pos])) this.#unindexed--;
       this.#values[pos] = undefined;
       this.#counts[pos] = undefined as unknown as number;
       this.#free.push(pos);
@@ -93,21 +110,28 @@ export class ExportTable {
     this.#free = [];
     this.#index = new Map([[bootstrap, BOOTSTRAP_POS]]);
     this.#size = 1;
+    this.#unindexed = 0;
   }
 
   check(): void {
     let live = 0;
+    let unindexed = 0;
     for (let i = 0; i < this.#counts.length; i++) {
       if (this.#counts[i] === undefined) continue;
       live++;
-      if (this.#index.get(this.#values[i]) !== i) {
-        throw new Error(`Export ${i} is missing from the reverse index`);
+      const indexed = this.#index.get(this.#values[i]);
+      if (indexed === undefined) unindexed++;
+      else if (indexed !== i) {
+        throw new Error(`Export ${i} is filed in the index under ${indexed}`);
       }
       if (i !== BOOTSTRAP_POS && !(this.#counts[i] > 0)) {
         throw new Error(`Export ${i} is live with count ${this.#counts[i]}`);
       }
     }
-    if (live !== this.#size || this.#index.size !== live) {
+    if (unindexed !== this.#unindexed) {
+      throw new Error(`Exports missing from the reverse index: ${unindexed}`);
+    }
+    if (live !== this.#size || this.#index.size + unindexed !== live) {
       throw new Error(`Export table size ${this.#size} but ${live} live`);
     }
   }

@@ -94,11 +94,65 @@ export class Reader {
     this.pos = from;
     this.end = to;
     this.shift = shift;
-    const value = this.value(0);
-    // Do not pin the caller's buffer between calls (after a failure the
-    // next call replaces it).
-    this.bytes = EMPTY;
-    return value;
+    this.top = 0;
+    try {
+      const value = this.value(0);
+      // Do not pin the caller's buffer between calls (after a failure the
+      // next call replaces it).
+      this.bytes = EMPTY;
+      return value;
+    } finally {
+      this.release();
+    }
+  }
+
+  /**
+   * Items of the lists and records being read, innermost last: each
+   * container's items are copied out at its close into an array of exactly
+   * their number. Pushing onto a fresh array instead gave every small list
+   * and record a backing store sized for seventeen, most of each message's
+   * allocation.
+   */
+  items: SyrupValue[] = [];
+  top = 0;
+  /** Slots of `items` written since the last release. */
+  high = 0;
+
+  keep(value: SyrupValue): void {
+    const top = this.top++;
+    this.items[top] = value;
+    if (top >= this.high) this.high = top + 1;
+  }
+
+  /** The items kept since `base`, as a new array. */
+  take(base: number): SyrupValue[] {
+    const items = this.items;
+    const top = this.top;
+    this.top = base;
+    // Literals for the short ones CapTP sends most: built inline, where
+    // slice() is a call into a builtin.
+    switch (top - base) {
+      case 0:
+        return [];
+      case 1:
+        return [items[base]];
+      case 2:
+        return [items[base], items[base + 1]];
+      case 3:
+        return [items[base], items[base + 1], items[base + 2]];
+      case 4:
+        return [items[base], items[base + 1], items[base + 2], items[base + 3]];
+    }
+    return items.slice(base, top);
+  }
+
+  /** Drops the references `items` holds, so no value outlives its read. */
+  release(): void {
+    const items = this.items;
+    if (this.high > 1024) this.items = [];
+    else for (let i = 0; i < this.high; i++) items[i] = undefined!;
+    this.high = 0;
+    this.top = 0;
   }
 
   fail(rule: string, offset: number): never {
@@ -235,9 +289,9 @@ export class Reader {
 
   list(at: number, depth: number): SyrupValue[] {
     this.enter(at, depth);
-    const items: SyrupValue[] = [];
-    while (!this.closes(0x5d, at, "a list")) items.push(this.value(depth));
-    return items;
+    const base = this.top;
+    while (!this.closes(0x5d, at, "a list")) this.keep(this.value(depth));
+    return this.take(base);
   }
 
   record(at: number, depth: number): SyrupRecord {
@@ -246,9 +300,9 @@ export class Reader {
       this.fail("Record without a label", at);
     }
     const label = this.value(depth);
-    const fields: SyrupValue[] = [];
-    while (!this.closes(0x3e, at, "a record")) fields.push(this.value(depth));
-    return new SyrupRecord(label, fields);
+    const base = this.top;
+    while (!this.closes(0x3e, at, "a record")) this.keep(this.value(depth));
+    return new SyrupRecord(label, this.take(base));
   }
 
   dictionary(at: number, depth: number): Map<SyrupValue, SyrupValue> {

@@ -100,19 +100,27 @@ export class SyrupStreamDecoder {
 
   /**
    * Adds `chunk` and returns every record it completes, in order, with the
-   * error for any bad bytes after them. Never throws for bad bytes.
+   * error for any bad bytes after them. Never throws for bad bytes. Only
+   * `chunk[0, length)` is read, so a netlayer can pass its read buffer
+   * without making a view of it per read.
    * @throws {TypeError} when `chunk` is not a Uint8Array
+   * @throws {RangeError} when `length` is not an index into `chunk`
    */
-  push(chunk: Uint8Array): PushResult {
+  push(chunk: Uint8Array, length: number = chunk.length): PushResult {
     if (this.#failure) return { values: [], error: this.#failure };
     if (!(chunk instanceof Uint8Array)) {
       throw new TypeError(`Cannot decode ${typeof chunk}: expected Uint8Array`);
     }
+    if (!(length >= 0 && length <= chunk.length && length % 1 === 0)) {
+      throw new RangeError(`Length "${length}" is outside the chunk`);
+    }
     const values: SyrupValue[] = [];
     try {
-      if (this.framing === "bare") this.#pushBare(chunk, values);
+      if (this.framing === "bare") this.#pushBare(chunk, length, values);
       else {
-        this.#append(chunk);
+        this.#append(
+          length === chunk.length ? chunk : chunk.subarray(0, length),
+        );
         this.#drainNetstring(values);
       }
     } catch (error) {
@@ -133,9 +141,9 @@ export class SyrupStreamDecoder {
    * only an incomplete last record is copied in; a chunk that starts on a
    * record boundary and ends on one is never copied.
    */
-  #pushBare(chunk: Uint8Array, out: SyrupValue[]): void {
+  #pushBare(chunk: Uint8Array, length: number, out: SyrupValue[]): void {
     if (this.#start !== this.#end) {
-      this.#append(chunk);
+      this.#append(length === chunk.length ? chunk : chunk.subarray(0, length));
       this.#drainBare(out, false);
       return;
     }
@@ -143,8 +151,8 @@ export class SyrupStreamDecoder {
     let at = 0;
     reader.stream = true;
     try {
-      while (at < chunk.length) {
-        out.push(reader.read(chunk, at, chunk.length, this.#consumed - at));
+      while (at < length) {
+        out.push(reader.read(chunk, at, length, this.#consumed - at));
         this.#consumed += reader.pos - at;
         at = reader.pos;
       }
@@ -154,7 +162,9 @@ export class SyrupStreamDecoder {
     } finally {
       reader.stream = false;
     }
-    this.#append(at === 0 ? chunk : chunk.subarray(at));
+    this.#append(
+      at === 0 && length === chunk.length ? chunk : chunk.subarray(at, length),
+    );
     this.#drainBare(out, true);
   }
 

@@ -206,3 +206,31 @@ Deno.test("SyrupStreamDecoder (bare) rejects a run of digits past the limit whil
   const { error } = decoder.push(latin1("56789012"));
   assert.match(error?.message ?? "", /^Number longer than 8 digits at byte 1$/);
 });
+
+Deno.test("SyrupStreamDecoder.push() reads only the first `length` bytes of a reused buffer", () => {
+  // A netlayer may pass its whole read buffer and the count it read, with
+  // bytes of an older read after them.
+  for (const framing of ["bare", "netstring"] as const) {
+    const values = [record("op:abort", "one"), "two", new Uint8Array([1, 2])];
+    const wire = concat(values.map((v) => encodeFrame(v, framing)));
+    const decoder = new SyrupStreamDecoder({ framing });
+    const buffer = new Uint8Array(64);
+    const got: SyrupValue[] = [];
+    for (const [from, to] of [[0, 5], [5, 17], [17, wire.length]]) {
+      buffer.fill(0x5d); // a stray "]" if it were ever read
+      buffer.set(wire.subarray(from, to));
+      const { values: out, error } = decoder.push(buffer, to - from);
+      assert.equal(error, undefined);
+      got.push(...out);
+    }
+    assert.deepStrictEqual(got, values);
+    assert.equal(decoder.buffered, 0);
+  }
+});
+
+Deno.test("SyrupStreamDecoder.push() throws a RangeError for a length outside the chunk", () => {
+  const decoder = new SyrupStreamDecoder();
+  for (const length of [-1, 2, 0.5, NaN]) {
+    assert.throws(() => decoder.push(latin1("t"), length), RangeError);
+  }
+});
