@@ -15,7 +15,6 @@
 import { nativeCrypto } from "../crypto/mod.ts";
 import type { CryptoProvider } from "../protocol/crypto.ts";
 import { ManualClock } from "../protocol/manual_clock.ts";
-import { Registry } from "../protocol/registry.ts";
 import {
   noiseIdentity,
   PeerInitiator,
@@ -25,24 +24,14 @@ import {
   CookieGate,
   type HandshakeContext,
 } from "../netlayers/_noise_tcp_handshake.ts";
-import { NOISE_TCP_PROLOGUE } from "../netlayers/noise_tcp.ts";
 import { benchRow, printRow } from "./_measure.ts";
+import { handshakeContext } from "./_handshake_context.ts";
 
 /** Rows whose name lacks it are not printed (bench/run.ts passes it). */
 const filter: string | undefined = Deno.args[0];
 
 function context(crypto: CryptoProvider): HandshakeContext {
-  const clock = new ManualClock(0);
-  return {
-    crypto,
-    clock,
-    registry: new Registry({ clock }),
-    identity: noiseIdentity(crypto, crypto.ed25519.generateKeyPair()),
-    prologue: NOISE_TCP_PROLOGUE,
-    timeoutMs: 5000,
-    transport: {},
-    handshaking: new Set(),
-  };
+  return handshakeContext(crypto, new ManualClock(0));
 }
 
 /** Microseconds per call: the best of several interleaved batches. */

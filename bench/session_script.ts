@@ -19,13 +19,11 @@
  */
 import { nativeCrypto, nobleCrypto } from "../crypto/mod.ts";
 import type { CryptoProvider } from "../protocol/crypto.ts";
-import { Registry } from "../protocol/registry.ts";
 import { encode } from "../protocol/syrup/encode.ts";
 import { decode } from "../protocol/syrup/decode.ts";
 import { peerToSyrup } from "../protocol/locator.ts";
 import * as keys from "../protocol/captp/keys.ts";
 import { opStartSession, readOperation } from "../protocol/captp/operations.ts";
-import { noiseIdentity } from "../netlayers/noise/peer_handshake.ts";
 import type { NoiseTransport } from "../netlayers/noise/transport.ts";
 import {
   answerHandshake,
@@ -34,10 +32,10 @@ import {
   type HandshakeContext,
 } from "../netlayers/_noise_tcp_handshake.ts";
 import type { SocketLike } from "../netlayers/_noise_tcp_duplex.ts";
-import { NOISE_TCP_PROLOGUE } from "../netlayers/noise_tcp.ts";
 import { SystemClock } from "../runtime/system_clock.ts";
 import { libp2pNoisePair } from "./_libp2p_noise.ts";
 import { recording } from "./_recording.ts";
+import { handshakeContext } from "./_handshake_context.ts";
 
 const filter = Deno.args[0];
 const ROUNDS = 7;
@@ -119,16 +117,7 @@ function side(crypto: CryptoProvider, port: string): Side {
   const clock = new SystemClock();
   clocks.push(clock);
   return {
-    ctx: {
-      crypto,
-      clock,
-      registry: new Registry({ clock }),
-      identity: noiseIdentity(crypto, crypto.ed25519.generateKeyPair()),
-      prologue: NOISE_TCP_PROLOGUE,
-      timeoutMs: 5000,
-      transport: {},
-      handshaking: new Set(),
-    },
+    ctx: handshakeContext(crypto, clock),
     location: peerToSyrup({
       transport: "noise-tcp",
       designator: "a".repeat(52),
