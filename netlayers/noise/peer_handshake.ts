@@ -24,6 +24,8 @@ import {
 import { NoiseError } from "./errors.ts";
 import { HandshakeState } from "./handshake.ts";
 import { StaticStaticCache } from "./static_static.ts";
+import { Recent } from "./_recent.ts";
+import { compareBytes } from "../../protocol/captp/keys.ts";
 import { NoiseTransport, type TransportOptions } from "./transport.ts";
 
 export const IK_PROTOCOL = "Noise_IK_25519_ChaChaPoly_BLAKE2s";
@@ -85,19 +87,7 @@ export interface InitiatorOptions extends PeerHandshakeOptions {
  * peer lets the backend reuse the key object it built for it. Public data
  * only, bounded, least recently used goes first.
  */
-const IDENTITY_STATICS = 256;
-const identityStatics = new Map<string, Uint8Array>();
-
-function remember(key: string, x25519: Uint8Array): Uint8Array {
-  identityStatics.delete(key);
-  if (identityStatics.size >= IDENTITY_STATICS) {
-    identityStatics.delete(identityStatics.keys().next().value!);
-  }
-  identityStatics.set(key, x25519);
-  return x25519;
-}
-
-const keyOf = (bytes: Uint8Array) => String.fromCharCode(...bytes);
+const identityStatics = new Recent<Uint8Array>(256);
 
 /**
  * The X25519 static of the Ed25519 `identity` (as ed25519PublicToX25519,
@@ -108,16 +98,8 @@ export function identityStatic(identity: Uint8Array): Uint8Array {
   if (!(identity instanceof Uint8Array) || identity.length !== 32) {
     return ed25519PublicToX25519(identity); // throws the TypeError
   }
-  const key = keyOf(identity);
-  const known = identityStatics.get(key);
-  if (known !== undefined) return remember(key, known);
-  return remember(key, ed25519PublicToX25519(identity));
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return identityStatics.get(identity) ??
+    identityStatics.set(identity, ed25519PublicToX25519(identity));
 }
 
 function checkIdentity(
@@ -127,17 +109,15 @@ function checkIdentity(
   if (claimed.length !== 32 || remoteStatic === undefined) {
     throw new NoiseError("identity-mismatch", "Peer sent no identity key");
   }
-  const key = keyOf(claimed);
-  const known = identityStatics.get(key);
-  if (known !== undefined && sameBytes(known, remoteStatic)) {
-    remember(key, known);
-  } else if (ed25519PublicMatchesX25519(claimed, remoteStatic)) {
-    remember(key, remoteStatic.slice());
-  } else {
-    throw new NoiseError(
-      "identity-mismatch",
-      "Peer static key does not match its identity",
-    );
+  const known = identityStatics.get(claimed);
+  if (known === undefined || compareBytes(known, remoteStatic) !== 0) {
+    if (!ed25519PublicMatchesX25519(claimed, remoteStatic)) {
+      throw new NoiseError(
+        "identity-mismatch",
+        "Peer static key does not match its identity",
+      );
+    }
+    identityStatics.set(claimed, remoteStatic.slice());
   }
   return claimed.slice();
 }

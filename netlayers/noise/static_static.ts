@@ -12,13 +12,10 @@
  * an evicted secret is zeroed. A failed DH (a low-order key) is not kept.
  */
 
+import { Recent } from "./_recent.ts";
+
 /** How many peers' secrets one identity keeps by default. */
 export const STATIC_STATIC_CAPACITY = 256;
-
-/** A 32-byte key as a map key; a string compares by value, an array does not. */
-function keyOf(bytes: Uint8Array): string {
-  return String.fromCharCode(...bytes);
-}
 
 /** One peer: its static key (a stable copy, so key objects built for it are reused) and DH(s, rs). */
 export interface StaticStatic {
@@ -27,15 +24,14 @@ export interface StaticStatic {
 }
 
 export class StaticStaticCache {
-  readonly capacity: number;
-  /** Insertion order is recency order: the first entry is evicted first. */
-  readonly #entries = new Map<string, StaticStatic>();
+  readonly #entries: Recent<StaticStatic>;
 
   constructor(capacity = STATIC_STATIC_CAPACITY) {
-    if (!Number.isSafeInteger(capacity) || capacity < 1) {
-      throw new RangeError(`Invalid capacity "${capacity}"`);
-    }
-    this.capacity = capacity;
+    this.#entries = new Recent(capacity, (evicted) => evicted.secret.fill(0));
+  }
+
+  get capacity(): number {
+    return this.#entries.capacity;
   }
 
   get size(): number {
@@ -48,26 +44,15 @@ export class StaticStaticCache {
    * returned belong to the cache: the caller must not change or zero them.
    */
   get(remoteStatic: Uint8Array, compute: () => Uint8Array): StaticStatic {
-    const key = keyOf(remoteStatic);
-    const hit = this.#entries.get(key);
-    if (hit !== undefined) {
-      this.#entries.delete(key);
-      this.#entries.set(key, hit);
-      return hit;
-    }
-    const entry = { remoteStatic: remoteStatic.slice(), secret: compute() };
-    if (this.#entries.size >= this.capacity) {
-      const [oldest, evicted] = this.#entries.entries().next().value!;
-      this.#entries.delete(oldest);
-      evicted.secret.fill(0);
-    }
-    this.#entries.set(key, entry);
-    return entry;
+    return this.#entries.get(remoteStatic) ??
+      this.#entries.set(remoteStatic, {
+        remoteStatic: remoteStatic.slice(),
+        secret: compute(),
+      });
   }
 
   /** Zeroes and forgets every secret (the identity is retiring). */
   clear(): void {
-    for (const entry of this.#entries.values()) entry.secret.fill(0);
     this.#entries.clear();
   }
 }
