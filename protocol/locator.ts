@@ -92,14 +92,13 @@ const isPlain = (value: unknown): value is Record<string, unknown> => {
 };
 
 /** Exactly these own keys, nothing more (symbols and hidden keys count). */
-const hasExactly = (value: object, a: string, b: string, c?: string) =>
-  Reflect.ownKeys(value).length === (c === undefined ? 2 : 3) &&
-  Object.hasOwn(value, a) && Object.hasOwn(value, b) &&
-  (c === undefined || Object.hasOwn(value, c));
+const hasExactly = (value: object, keys: readonly string[]) =>
+  Reflect.ownKeys(value).length === keys.length &&
+  keys.every((key) => Object.hasOwn(value, key));
 
 function isPeerShaped(value: unknown): value is OCapNPeer {
   return isPlain(value) &&
-    hasExactly(value, "transport", "designator", "hints") &&
+    hasExactly(value, ["transport", "designator", "hints"]) &&
     typeof value.transport === "string" &&
     typeof value.designator === "string" && isPlain(value.hints);
 }
@@ -117,7 +116,7 @@ export function locatorToSyrup(value: object): SyrupRecord | undefined {
   // Two own-key probes keep the common struct on the fast path.
   if (Object.hasOwn(value, "swissNum")) {
     if (
-      !isPlain(value) || !hasExactly(value, "peer", "swissNum") ||
+      !isPlain(value) || !hasExactly(value, ["peer", "swissNum"]) ||
       !(value.swissNum instanceof Uint8Array) || !isPeerShaped(value.peer)
     ) return undefined;
     return sturdyRefToSyrup(value as unknown as OCapNSturdyRef);
