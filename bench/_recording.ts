@@ -20,6 +20,7 @@ export function recording(
     randomBytes: rec(inner.randomBytes),
     hash: rec(inner.hash),
     hmac: rec(inner.hmac),
+    hkdf: inner.hkdf ? rec(inner.hkdf) : undefined,
     x25519: {
       generateKeyPair: rec(inner.x25519.generateKeyPair),
       publicKey: rec(inner.x25519.publicKey),

@@ -1,22 +1,16 @@
 /**
- * BLAKE2s-256 (RFC 7693), unkeyed, one-shot, in plain JavaScript. It exists
- * for speed, not portability: Noise hashes and HMACs inputs of a block or
- * two, and for those a call into node:crypto costs several times the
- * compression itself. crypto/native.ts uses it below SMALL_INPUT bytes; it
- * is checked against RFC 7693's vector, node:crypto and @noble
+ * BLAKE2s-256 (RFC 7693), unkeyed, one-shot, in plain JavaScript, with
+ * HMAC (RFC 2104) and Noise's HKDF (rev. 34, section 4.3) over it. It
+ * exists for speed, not portability: Noise hashes and HMACs inputs of a
+ * block or two, and for those a call into node:crypto costs several times
+ * the compression itself. crypto/native.ts uses it below SMALL_INPUT bytes;
+ * it is checked against RFC 7693's vector, node:crypto and @noble
  * (tests/crypto/_blake2s_test.ts).
  */
+import { H0 } from "./_sha256.ts";
 
-const IV = Int32Array.of(
-  0x6a09e667,
-  0xbb67ae85,
-  0x3c6ef372,
-  0xa54ff53a,
-  0x510e527f,
-  0x9b05688c,
-  0x1f83d9ab,
-  0x5be0cd19,
-);
+// RFC 7693 section 2.6: BLAKE2s takes SHA-256's initial hash value as its IV.
+const IV = H0;
 
 // RFC 7693 section 2.7: the message word schedule of each of the 10 rounds.
 const SIGMA = Uint8Array.from([
@@ -157,6 +151,13 @@ function compress(h: Int32Array, counter: number, last: boolean) {
 
 const block = new Uint8Array(64);
 
+/** The 16 little-endian words of `src[at, at + 64)`, into `m`. */
+function blockWords(src: Uint8Array, at: number) {
+  for (let i = 0, j = at; i < 16; i++, j += 4) {
+    m[i] = src[j] | (src[j + 1] << 8) | (src[j + 2] << 16) | (src[j + 3] << 24);
+  }
+}
+
 /** Loads `n` (at most 64) bytes of `parts` from logical offset `at` into `m`, zero-padded. */
 function load(parts: readonly Uint8Array[], at: number, n: number) {
   let p = 0;
@@ -176,10 +177,7 @@ function load(parts: readonly Uint8Array[], at: number, n: number) {
     filled += take;
   }
   block.fill(0, n);
-  for (let i = 0, j = 0; i < 16; i++, j += 4) {
-    m[i] = block[j] | (block[j + 1] << 8) | (block[j + 2] << 16) |
-      (block[j + 3] << 24);
-  }
+  blockWords(block, 0);
 }
 
 const h = new Int32Array(8);
@@ -211,4 +209,136 @@ export function blake2sInto(
   m.fill(0);
   block.fill(0);
   return out;
+}
+
+/** RFC 2104's B for BLAKE2s, and the state's first word for a 32-byte digest. */
+const BLOCK = 64;
+const PARAM = 0x01010020;
+/** HMAC pad states: the chaining value after the first (pad) block. */
+const innerState = new Int32Array(8);
+const outerState = new Int32Array(8);
+const macState = new Int32Array(8);
+
+/** Loads `src[at, end)` (at most 64 bytes) into `m`, zero-padded. */
+function loadBytes(src: Uint8Array, at: number, end: number) {
+  if (end - at === BLOCK) return blockWords(src, at);
+  block.fill(0);
+  block.set(src.subarray(at, end));
+  blockWords(block, 0);
+}
+
+/** Compresses the HMAC pad block of `key` (at most 64 bytes) into `state`. */
+function padState(
+  state: Int32Array,
+  key: Uint8Array,
+  pad: number,
+  last: boolean,
+) {
+  block.fill(pad);
+  for (let i = 0; i < key.length; i++) block[i] ^= key[i];
+  blockWords(block, 0);
+  state.set(IV);
+  state[0] ^= PARAM;
+  compress(state, BLOCK, last);
+}
+
+/** Both pad states of `key`; a key longer than a block is hashed first. */
+function keyStates(key: Uint8Array): void {
+  const k = key.length > BLOCK ? blake2s([key]) : key;
+  padState(innerState, k, 0x36, false);
+  padState(outerState, k, 0x5c, false);
+  if (k !== key) k.fill(0);
+}
+
+/**
+ * HMAC under the key whose pad states are loaded (keyStates), of `data`
+ * (not empty: the pad block would then be the last), into `out`. Two
+ * compressions for data of up to a block, where a plain HMAC takes four.
+ */
+function macFromStates(data: Uint8Array, out: Uint8Array): Uint8Array {
+  macState.set(innerState);
+  const length = data.length;
+  let at = 0;
+  while (length - at > BLOCK) {
+    loadBytes(data, at, at + BLOCK);
+    at += BLOCK;
+    compress(macState, BLOCK + at, false);
+  }
+  loadBytes(data, at, length);
+  compress(macState, BLOCK + length, true);
+  // The inner digest's bytes are the state's words, little-endian: the
+  // outer hash's only message block is those eight words, then zeros.
+  for (let i = 0; i < 8; i++) m[i] = macState[i];
+  m.fill(0, 8);
+  macState.set(outerState);
+  compress(macState, BLOCK + 32, true);
+  for (let i = 0; i < 32; i++) out[i] = macState[i >>> 2] >>> ((i & 3) << 3);
+  return out;
+}
+
+function wipeStates(): void {
+  innerState.fill(0);
+  outerState.fill(0);
+  macState.fill(0);
+  m.fill(0);
+  block.fill(0);
+}
+
+/** HMAC-BLAKE2s (RFC 2104) of `data` under `key`, into `out` (32 bytes). */
+function hmacInto(key: Uint8Array, data: Uint8Array, out: Uint8Array) {
+  if (data.length > 0) {
+    keyStates(key);
+    return macFromStates(data, out);
+  }
+  // H((K ^ ipad)): the pad block is the whole, and last, message.
+  const k = key.length > BLOCK ? blake2s([key]) : key;
+  padState(innerState, k, 0x36, true);
+  padState(outerState, k, 0x5c, false);
+  if (k !== key) k.fill(0);
+  for (let i = 0; i < 8; i++) m[i] = innerState[i];
+  m.fill(0, 8);
+  macState.set(outerState);
+  compress(macState, BLOCK + 32, true);
+  for (let i = 0; i < 32; i++) out[i] = macState[i >>> 2] >>> ((i & 3) << 3);
+  return out;
+}
+
+/** HMAC-BLAKE2s (RFC 2104) of `data` under `key`. */
+export function hmacBlake2s(key: Uint8Array, data: Uint8Array): Uint8Array {
+  const out = hmacInto(key, data, new Uint8Array(32));
+  wipeStates();
+  return out;
+}
+
+/** HKDF scratch: the temporary key, then output(i - 1) || byte(i). */
+const hkdfTemp = new Uint8Array(32);
+const hkdfInfo = new Uint8Array(33);
+const hkdfFirst = hkdfInfo.subarray(32);
+
+/**
+ * Noise's HKDF (rev. 34, section 4.3) with HMAC-BLAKE2s: `count` outputs
+ * of 32 bytes from `chainingKey` and `ikm`. The temporary key's pad states
+ * are compressed once for all its outputs.
+ */
+export function hkdfBlake2s(
+  chainingKey: Uint8Array,
+  ikm: Uint8Array,
+  count: number,
+): Uint8Array[] {
+  hmacInto(chainingKey, ikm, hkdfTemp);
+  keyStates(hkdfTemp);
+  hkdfTemp.fill(0);
+  const outs: Uint8Array[] = [];
+  for (let i = 1; i <= count; i++) {
+    hkdfInfo[32] = i;
+    const out = macFromStates(
+      i === 1 ? hkdfFirst : hkdfInfo,
+      new Uint8Array(32),
+    );
+    outs.push(out);
+    hkdfInfo.set(out);
+  }
+  hkdfInfo.fill(0);
+  wipeStates();
+  return outs;
 }

@@ -85,3 +85,45 @@ export function checkVerifyArgs(
   checkBytes("signature", signature);
   return signature.length === 64;
 }
+
+/** The HKDF arguments: two byte arrays and an output count of 2 or 3. */
+export function checkHkdfArgs(
+  chainingKey: Uint8Array,
+  ikm: Uint8Array,
+  count: number,
+): void {
+  checkBytes("chainingKey", chainingKey);
+  checkBytes("ikm", ikm);
+  if (count !== 2 && count !== 3) {
+    throw new RangeError(
+      `Expected an HKDF output count of 2 or 3, got "${count}"`,
+    );
+  }
+}
+
+/**
+ * Noise's HKDF (rev. 34, section 4.3) over an HMAC: RFC 5869 with the
+ * chaining key as salt and an empty info, cut into `count` outputs.
+ */
+export function hkdfOverHmac<H>(
+  hmac: (name: H, key: Uint8Array, data: Uint8Array) => Uint8Array,
+  name: H,
+  chainingKey: Uint8Array,
+  ikm: Uint8Array,
+  count: number,
+): Uint8Array[] {
+  const temp = hmac(name, chainingKey, ikm);
+  const outs: Uint8Array[] = [];
+  let info = Uint8Array.of(1);
+  for (let i = 1; i <= count; i++) {
+    const out = hmac(name, temp, info);
+    outs.push(out);
+    info.fill(0);
+    info = new Uint8Array(out.length + 1);
+    info.set(out);
+    info[out.length] = i + 1;
+  }
+  info.fill(0);
+  temp.fill(0);
+  return outs;
+}

@@ -12,23 +12,35 @@
  * exactly as long as that array, and a changed (e.g. zeroed) array is never
  * served a stale key. Key pairs made here start out cached.
  *
- * BLAKE2s, the hash of OCapN's Noise handshakes, is computed in JavaScript
- * (crypto/_blake2s.ts) for inputs up to SMALL_INPUT bytes: Noise hashes and
- * HMACs a block or two at a time, and for those one call into node:crypto
- * costs several times the compression itself. HMAC is RFC 2104 over plain
- * hashes, which is also cheaper than node:crypto's createHmac at these sizes.
+ * BLAKE2s, the hash of OCapN's Noise handshakes, and SHA-256, CapTP's, are
+ * computed in JavaScript (crypto/_blake2s.ts, crypto/_sha256.ts) for inputs
+ * up to SMALL_INPUT bytes: Noise and CapTP hash a block or two at a time,
+ * and for those one call into node:crypto costs more than the compression
+ * itself. HMAC is RFC 2104 over plain hashes, which is also cheaper than
+ * node:crypto's createHmac at these sizes. For the same reason short AEAD
+ * messages (Noise's handshake payloads) are sealed and opened in
+ * JavaScript (crypto/_chacha20poly1305.ts), longer ones by node:crypto.
  */
 import * as nc from "node:crypto";
 import type { CryptoProvider, HashName, KeyPair } from "../protocol/crypto.ts";
 import {
   checkBytes,
+  checkHkdfArgs,
   checkOpenArgs,
   checkSealArgs,
   checkSharedSecret,
   checkVerifyArgs,
+  hkdfOverHmac,
 } from "./_bytes.ts";
 import { KeyCache } from "./_key_cache.ts";
-import { blake2s, blake2sInto } from "./_blake2s.ts";
+import { sha256 } from "./_sha256.ts";
+import * as jsAead from "./_chacha20poly1305.ts";
+import { SMALL_AEAD } from "./_chacha20poly1305.ts";
+import {
+  blake2s,
+  hkdfBlake2s,
+  hmacBlake2s as jsHmacBlake2s,
+} from "./_blake2s.ts";
 
 // RFC 8410 encodings: PKCS#8 PrivateKeyInfo and SPKI for OIDs 1.3.101.110
 // (X25519) and 1.3.101.112 (Ed25519), each followed by the raw 32 bytes.
@@ -154,25 +166,26 @@ const opad = new Uint8Array(BLAKE2S_BLOCK);
 const innerDigest = new Uint8Array(32);
 
 function hash(name: HashName, data: Uint8Array): Uint8Array {
-  if (name === "blake2s" && data.length <= SMALL_INPUT) return blake2s([data]);
+  if (data.length <= SMALL_INPUT) {
+    if (name === "blake2s") return blake2s([data]);
+    if (name === "sha256") return sha256(data);
+  }
   const alg = NODE_HASH[name];
   if (alg === undefined) throw new TypeError(`Unknown hash "${name}"`);
   return plain(nc.createHash(alg).update(data).digest());
 }
 
-/** RFC 2104 for BLAKE2s, all in JavaScript: four compressions for Noise's inputs. */
+/** RFC 2104 for BLAKE2s: in JavaScript for Noise's short inputs. */
 function hmacBlake2s(key: Uint8Array, data: Uint8Array): Uint8Array {
+  if (data.length <= SMALL_INPUT) return jsHmacBlake2s(key, data);
   const k = key.length > BLAKE2S_BLOCK ? hash("blake2s", key) : key;
   ipad.fill(0x36);
   opad.fill(0x5c);
   for (let i = 0; i < k.length; i++) ipad[i] ^= k[i], opad[i] ^= k[i];
-  if (data.length <= SMALL_INPUT) blake2sInto([ipad, data], innerDigest);
-  else {
-    const digest = nc.createHash("blake2s256").update(ipad).update(data)
-      .digest();
-    innerDigest.set(digest);
-    digest.fill(0);
-  }
+  const digest = nc.createHash("blake2s256").update(ipad).update(data)
+    .digest();
+  innerDigest.set(digest);
+  digest.fill(0);
   const out = blake2s([opad, innerDigest]);
   ipad.fill(0);
   opad.fill(0);
@@ -200,6 +213,19 @@ function hmac(name: HashName, key: Uint8Array, data: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Noise's HKDF: BLAKE2s all in JavaScript, other hashes over hmac(). */
+function hkdf(
+  name: HashName,
+  chainingKey: Uint8Array,
+  ikm: Uint8Array,
+  count: 2 | 3,
+): Uint8Array[] {
+  if (name === "blake2s" && ikm.length <= SMALL_INPUT) {
+    return hkdfBlake2s(chainingKey, ikm, count);
+  }
+  return hkdfOverHmac(hmac, name, chainingKey, ikm, count);
+}
+
 export const nativeCrypto: CryptoProvider = {
   name: "native",
   randomBytes,
@@ -211,6 +237,10 @@ export const nativeCrypto: CryptoProvider = {
     checkBytes("key", key);
     checkBytes("data", data);
     return hmac(name, key, data);
+  },
+  hkdf(name, chainingKey, ikm, count): Uint8Array[] {
+    checkHkdfArgs(chainingKey, ikm, count);
+    return hkdf(name, chainingKey, ikm, count);
   },
   x25519: {
     generateKeyPair: () => keyPair("x25519", [x25519Secrets, x25519Publics]),
@@ -260,6 +290,10 @@ export const nativeCrypto: CryptoProvider = {
   aead: {
     seal(key, nonce, plaintext, ad, output): Uint8Array {
       checkSealArgs(key, nonce, plaintext, ad, output);
+      if (plaintext.length <= SMALL_AEAD) {
+        const out = output ?? new Uint8Array(plaintext.length + 16);
+        return jsAead.seal(key, nonce, plaintext, ad, out);
+      }
       const cipher = nc.createCipheriv("chacha20-poly1305", key, nonce, {
         authTagLength: 16,
       });
@@ -277,6 +311,7 @@ export const nativeCrypto: CryptoProvider = {
       checkOpenArgs(key, nonce, ciphertext, ad);
       if (ciphertext.length < 16) return null;
       const split = ciphertext.length - 16;
+      if (split <= SMALL_AEAD) return jsAead.open(key, nonce, ciphertext, ad);
       const decipher = nc.createDecipheriv("chacha20-poly1305", key, nonce, {
         authTagLength: 16,
       });

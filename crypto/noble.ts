@@ -13,10 +13,12 @@ import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import type { CryptoProvider, HashName, KeyPair } from "../protocol/crypto.ts";
 import {
   checkBytes,
+  checkHkdfArgs,
   checkOpenArgs,
   checkSealArgs,
   checkSharedSecret,
   checkVerifyArgs,
+  hkdfOverHmac,
 } from "./_bytes.ts";
 
 const HASHES = { sha256, sha512, blake2s, blake2b } as const;
@@ -60,6 +62,17 @@ export const nobleCrypto: CryptoProvider = {
     checkBytes("key", key);
     checkBytes("data", data);
     return hmac(hashFn(name), key, data);
+  },
+  hkdf(name, chainingKey, ikm, count): Uint8Array[] {
+    checkHkdfArgs(chainingKey, ikm, count);
+    const fn = hashFn(name);
+    return hkdfOverHmac(
+      (_, k, d) => hmac(fn, k, d),
+      name,
+      chainingKey,
+      ikm,
+      count,
+    );
   },
   x25519: {
     generateKeyPair: () => keyPair(x25519PublicKey),

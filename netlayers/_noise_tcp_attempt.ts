@@ -1,23 +1,20 @@
 /**
  * One `noise-tcp` handshake in flight, for either role
  * (netlayers/_noise_tcp_handshake.ts): its socket and frame reader, the
- * xstate actor of netlayers/noise/handshake_machine.ts that owns the named
- * timeout, and its registry entry with a deadline (protocol/registry.ts:
+ * xstate machine of netlayers/noise/handshake_machine.ts (run by
+ * netlayers/noise/handshake_driver.ts) that owns the named timeout, and
+ * its registry entry with a deadline (protocol/registry.ts:
  * "handshakes in flight"). Kept apart from the roles so the rules for
  * ending an attempt (exactly once; the entry released, the socket closed
  * and the keys zeroed on failure) read in one place.
  */
-import { createActor } from "xstate";
 import type { Clock } from "../protocol/clock.ts";
 import type { CryptoProvider } from "../protocol/crypto.ts";
 import type { Hashcode, Registry } from "../protocol/registry.ts";
 import type { CookieInitiator } from "./noise/cookie.ts";
 import { NoiseError } from "./noise/errors.ts";
-import {
-  handshakeMachine,
-  type HandshakeMachineInput,
-  xstateClock,
-} from "./noise/handshake_machine.ts";
+import type { HandshakeMachineInput } from "./noise/handshake_machine.ts";
+import { HandshakeDriver } from "./noise/handshake_driver.ts";
 import type { Established, NoiseIdentity } from "./noise/peer_handshake.ts";
 import type { TransportOptions } from "./noise/transport.ts";
 import { type Frame, FrameReader, writeAll } from "./_noise_tcp_wire.ts";
@@ -50,8 +47,11 @@ export class Attempt {
   readonly ctx: HandshakeContext;
   socket: SocketLike;
   reader: FrameReader;
-  actor: ReturnType<typeof createActor<typeof handshakeMachine>> | undefined;
+  actor: HandshakeDriver | undefined;
   #code: Hashcode;
+  #deadline: number;
+  /** The machine's pending delayed events (its named timeout). */
+  #timers: (() => void)[] = [];
   #failure: Error | undefined;
   #writes: Promise<void> = Promise.resolve();
   #held: Uint8Array[] | undefined;
@@ -61,10 +61,16 @@ export class Attempt {
     this.socket = socket;
     this.reader = reader;
     ctx.handshaking.add(socket);
+    this.#deadline = ctx.clock.now() + ctx.timeoutMs;
     this.#code = ctx.registry.mint(HANDSHAKE_KIND, this, {
-      deadline: ctx.clock.now() + ctx.timeoutMs,
+      deadline: this.#deadline,
       dispose: (_attempt, why) => {
         if (why === "released") return;
+        if (why === "expired" && this.#timers.length > 0) {
+          // The machine's own timeout: it fails and reports through #failed.
+          for (const fire of this.#timers.splice(0)) fire();
+          if (this.#failure) return;
+        }
         this.abort(
           why === "expired"
             ? new NoiseError("timeout", "Noise handshake timed out")
@@ -74,23 +80,42 @@ export class Attempt {
     });
   }
 
+  /**
+   * The clock the machine's named timeout runs on: `now()` is the
+   * context's, and a timer is this attempt's registry deadline, moved
+   * earlier if the timer is due first. The machine's delay and the
+   * attempt's limit come from the same `timeoutMs`, so in practice the one
+   * registry callback already armed for the entry serves both, where a
+   * timer of its own would cost a second one per handshake.
+   */
+  #machineClock: Clock = {
+    now: () => this.ctx.clock.now(),
+    schedule: (at: number, fire: () => void): () => void => {
+      if (at < this.#deadline && this.ctx.registry.has(this.#code)) {
+        this.#deadline = at;
+        this.ctx.registry.extend(this.#code, at);
+      }
+      this.#timers.push(fire);
+      return () => {
+        const i = this.#timers.indexOf(fire);
+        if (i >= 0) this.#timers.splice(i, 1);
+      };
+    },
+  };
+
   start(
     role: HandshakeMachineInput["role"],
     send: (bytes: Uint8Array) => void,
     cookie?: CookieInitiator,
   ): void {
-    this.actor = createActor(handshakeMachine, {
-      input: {
-        crypto: this.ctx.crypto,
-        role,
-        send,
-        cookie,
-        timeoutMs: this.ctx.timeoutMs,
-        onFailed: (error) => this.#failed(error),
-      },
-      clock: xstateClock(this.ctx.clock),
-    });
-    this.actor.start();
+    this.actor = new HandshakeDriver({
+      crypto: this.ctx.crypto,
+      role,
+      send,
+      cookie,
+      timeoutMs: this.ctx.timeoutMs,
+      onFailed: (error) => this.#failed(error),
+    }, this.#machineClock);
   }
 
   /** The machine entered `failed` (and zeroed its keys); it stops by itself. */

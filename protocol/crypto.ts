@@ -26,6 +26,19 @@ export interface CryptoProvider {
   randomBytes(length: number): Uint8Array;
   hash(name: HashName, data: Uint8Array): Uint8Array;
   hmac(name: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;
+  /**
+   * Optional (added for Noise's hot path): the HKDF of Noise rev. 34,
+   * section 4.3, which is RFC 5869 with `chainingKey` as the salt and an
+   * empty info, cut into `count` outputs of the hash's length. A caller
+   * without it computes the same from `hmac`; a backend with it may share
+   * work between the outputs (one HMAC key for all of them).
+   */
+  hkdf?(
+    name: HashName,
+    chainingKey: Uint8Array,
+    ikm: Uint8Array,
+    count: 2 | 3,
+  ): Uint8Array[];
   readonly x25519: {
     generateKeyPair(): KeyPair;
     publicKey(secretKey: Uint8Array): Uint8Array;

@@ -6,9 +6,13 @@
  * bounded.
  */
 
-/** A byte key as a map key: a string compares by value, an array does not. */
+/**
+ * A byte key as a map key: a string compares by value, an array does not.
+ * `apply` takes the array as it is; a spread would iterate it first, which
+ * made this several times slower.
+ */
 function keyOf(bytes: Uint8Array): string {
-  return String.fromCharCode(...bytes);
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 export class Recent<V> {

@@ -39,8 +39,17 @@ function cat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** key || data for mac(), reused: an initiation is stamped and checked once each. */
+let macInput = new Uint8Array(256);
+
 function mac(c: CryptoProvider, key: Uint8Array, data: Uint8Array) {
-  return c.hash("blake2s", cat(key, data)).subarray(0, MAC_LENGTH);
+  const length = key.length + data.length;
+  if (macInput.length < length) macInput = new Uint8Array(length);
+  macInput.set(key);
+  macInput.set(data, key.length);
+  const out = c.hash("blake2s", macInput.subarray(0, length));
+  macInput.fill(0, 0, length); // the key may be a cookie
+  return out.subarray(0, MAC_LENGTH);
 }
 
 /** Compares in time independent of where the first difference is. */
@@ -56,12 +65,42 @@ function isZero(bytes: Uint8Array): boolean {
   return acc === 0;
 }
 
+interface MacKeys {
+  /** A copy of the static the keys were derived from: a changed array misses. */
+  readonly responderStatic: Uint8Array;
+  readonly mac1Key: Uint8Array;
+  readonly cookieKey: Uint8Array;
+}
+
+/**
+ * Keys derived for recent responder statics, per backend: a dialer makes a
+ * CookieInitiator per dial, and the static arrays it passes are shared per
+ * peer (identityStatic in peer_handshake.ts). Keyed by backend name, as
+ * symmetric.ts keys its initial hashes. Public data only; weak, so an entry
+ * goes with its array.
+ */
+const derivedKeys = new Map<string, WeakMap<Uint8Array, MacKeys>>();
+
 /** The keys both sides derive from the responder's static public key. */
-function keysFor(c: CryptoProvider, responderStatic: Uint8Array) {
-  return {
+function keysFor(c: CryptoProvider, responderStatic: Uint8Array): MacKeys {
+  let byStatic = derivedKeys.get(c.name);
+  if (byStatic === undefined) {
+    byStatic = new WeakMap();
+    derivedKeys.set(c.name, byStatic);
+  }
+  const known = byStatic.get(responderStatic);
+  if (
+    known !== undefined && equalMacs(known.responderStatic, responderStatic)
+  ) {
+    return known;
+  }
+  const keys = {
+    responderStatic: responderStatic.slice(),
     mac1Key: c.hash("blake2s", cat(MAC1_LABEL, responderStatic)),
     cookieKey: c.hash("blake2s", cat(COOKIE_LABEL, responderStatic)),
   };
+  byStatic.set(responderStatic, keys);
+  return keys;
 }
 
 export type CookieVerdict =

@@ -69,6 +69,29 @@ function withPsks(pattern: Pattern, psks: readonly number[]): Token[][] {
   return messages;
 }
 
+interface Compiled {
+  readonly parsed: ParsedName;
+  readonly pattern: Pattern;
+  readonly messages: readonly (readonly Token[])[];
+}
+
+/**
+ * Each protocol name parsed and its token lists built once: every handshake
+ * starts here, and the name alone decides them (they are never mutated).
+ */
+const compiledNames = new Map<string, Compiled>();
+
+function compile(protocolName: string): Compiled {
+  let found = compiledNames.get(protocolName);
+  if (found === undefined) {
+    const parsed = parseProtocolName(protocolName);
+    const pattern = PATTERNS[parsed.pattern];
+    found = { parsed, pattern, messages: withPsks(pattern, parsed.psks) };
+    compiledNames.set(protocolName, found);
+  }
+  return found;
+}
+
 export interface HandshakeOptions {
   readonly initiator: boolean;
   readonly prologue?: Uint8Array;
@@ -96,7 +119,7 @@ export class HandshakeState {
   readonly initiator: boolean;
   #crypto: CryptoProvider;
   #ss: SymmetricState;
-  #messages: Token[][];
+  #messages: readonly (readonly Token[])[];
   #index = 0;
   #psk: boolean;
   #psks: Uint8Array[];
@@ -111,13 +134,12 @@ export class HandshakeState {
     protocolName: string,
     options: HandshakeOptions,
   ) {
-    const parsed = parseProtocolName(protocolName);
-    const pattern = PATTERNS[parsed.pattern];
+    const { parsed, pattern, messages } = compile(protocolName);
     this.protocolName = protocolName;
     this.initiator = options.initiator;
     this.#crypto = crypto;
     this.#ss = new SymmetricState(crypto, protocolName, parsed.hash);
-    this.#messages = withPsks(pattern, parsed.psks);
+    this.#messages = messages;
     this.#psk = parsed.psks.length > 0;
     this.#psks = (options.psks ?? []).map((p) => p.slice());
     if (this.#psks.length !== parsed.psks.length) {

@@ -8,12 +8,18 @@
  *   initiating    (initiator) initiation sent; waiting for message 2 or a
  *                 cookie reply, which makes us resend with mac2
  *   awaitingFinal (XX responder) message 2 sent; waiting for message 3
- *   deciding      transient: routes on the outcome of the last message
  *   established   final for the handshake: a NoiseTransport exists
  *   failed        bad bytes, wrong identity, or the timeout fired
  *   closed        CLOSE before or after establishment
  * Events: DIAL, INITIATION { message }, MESSAGE { message },
  *   COOKIE { reply }, CLOSE; delay `handshakeTimeout`.
+ * Each message is processed by the action of the transition it triggers,
+ *   which targets where success leads (an initiation's pattern byte picks
+ *   established or awaitingFinal); every state a message can lead to moves
+ *   on to failed at once, by an eventless transition, if the work failed.
+ *   The success path is thus one step per message, which matters: a
+ *   session runs this machine twice, and each xstate step costs as much as
+ *   a few hashes.
  * Invariants: every path ends in exactly one of established, failed or
  *   closed; failed and closed zero every key the handshake held (and the
  *   transport's, if one was made); at most one transport is ever made; no
@@ -28,6 +34,7 @@ import { NoiseError } from "./errors.ts";
 import {
   type Established,
   type InitiatorOptions,
+  KIND_IK,
   type PeerHandshakeOptions,
   PeerInitiator,
   PeerResponder,
@@ -56,7 +63,7 @@ export interface HandshakeMachineInput {
   readonly onFailed?: (error: Error) => void;
 }
 
-interface Context {
+export interface Context {
   readonly input: HandshakeMachineInput;
   initiator?: PeerInitiator;
   responder?: PeerResponder;
@@ -71,6 +78,11 @@ type Event =
   | { type: "MESSAGE"; message: Uint8Array }
   | { type: "COOKIE"; reply: Uint8Array }
   | { type: "CLOSE" };
+
+/** The context a handshake starts with; the machine's initial state adds nothing. */
+export function initialContext(input: HandshakeMachineInput): Context {
+  return { input };
+}
 
 function attempt(_context: Context, step: () => Partial<Context>) {
   try {
@@ -94,7 +106,9 @@ export const handshakeMachine = setup({
   guards: {
     isInitiator: ({ context }) => context.input.role.initiator,
     failed: ({ context }) => context.error !== undefined,
-    established: ({ context }) => context.established !== undefined,
+    /** IK establishes on the initiation; anything else waits for message 3. */
+    ikInitiation: ({ event }) =>
+      event.type === "INITIATION" && event.message[0] === KIND_IK,
   },
   actions: {
     startInitiation: assign(({ context }) =>
@@ -158,7 +172,7 @@ export const handshakeMachine = setup({
   },
 }).createMachine({
   id: "noiseHandshake",
-  context: ({ input }) => ({ input }),
+  context: ({ input }) => initialContext(input),
   initial: "idle",
   on: { CLOSE: ".closed" },
   states: {
@@ -169,7 +183,14 @@ export const handshakeMachine = setup({
           target: "initiating",
           actions: "startInitiation",
         },
-        INITIATION: { target: "deciding", actions: "respondToInitiation" },
+        INITIATION: [
+          {
+            guard: "ikInitiation",
+            target: "established",
+            actions: "respondToInitiation",
+          },
+          { target: "awaitingFinal", actions: "respondToInitiation" },
+        ],
       },
     },
     initiating: {
@@ -179,23 +200,18 @@ export const handshakeMachine = setup({
       },
       on: {
         COOKIE: { actions: "resendWithCookie" },
-        MESSAGE: { target: "deciding", actions: "readReply" },
+        MESSAGE: { target: "established", actions: "readReply" },
       },
     },
     awaitingFinal: {
+      always: { guard: "failed", target: "failed" },
       after: {
         handshakeTimeout: { target: "failed", actions: "recordTimeout" },
       },
-      on: { MESSAGE: { target: "deciding", actions: "readFinal" } },
-    },
-    deciding: {
-      always: [
-        { guard: "failed", target: "failed" },
-        { guard: "established", target: "established" },
-        { target: "awaitingFinal" },
-      ],
+      on: { MESSAGE: { target: "established", actions: "readFinal" } },
     },
     established: {
+      always: { guard: "failed", target: "failed" },
       on: { CLOSE: "closed" },
     },
     failed: { type: "final", entry: ["zeroKeys", "reportFailure"] },

@@ -32,14 +32,23 @@ export const MAX_NONCE = Number.MAX_SAFE_INTEGER;
 
 /** Section 5.1's nonce: 32 bits of zeros, then n as 64-bit little-endian. */
 export function nonceBytes(n: number, out = new Uint8Array(12)): Uint8Array {
+  // Byte by byte rather than through a DataView: this runs for every
+  // record, and a view per call was an allocation per record.
+  const low = n >>> 0;
+  const high = Math.floor(n / 0x1_0000_0000);
   out[0] =
     out[1] =
     out[2] =
     out[3] =
       0;
-  const view = new DataView(out.buffer, out.byteOffset, 12);
-  view.setUint32(4, n >>> 0, true);
-  view.setUint32(8, Math.floor(n / 0x1_0000_0000), true);
+  out[4] = low;
+  out[5] = low >>> 8;
+  out[6] = low >>> 16;
+  out[7] = low >>> 24;
+  out[8] = high;
+  out[9] = high >>> 8;
+  out[10] = high >>> 16;
+  out[11] = high >>> 24;
   return out;
 }
 
@@ -173,6 +182,14 @@ function initialHash(
   return h.slice();
 }
 
+/**
+ * h || data for mixHash, in one reused buffer rather than a fresh array per
+ * token: a handshake mixes a dozen times. Only public bytes pass through
+ * (h, keys and ciphertexts as sent, cleartext payloads as sent).
+ */
+const MIX_SCRATCH = 1024;
+const mixScratch = new Uint8Array(MIX_SCRATCH);
+
 export class SymmetricState {
   readonly cipher: CipherState;
   #crypto: CryptoProvider;
@@ -196,6 +213,9 @@ export class SymmetricState {
   /** Section 4.3 HKDF, returning two or three outputs. */
   hkdf(chainingKey: Uint8Array, ikm: Uint8Array, count: 2 | 3): Uint8Array[] {
     const hash = this.#hash;
+    if (this.#crypto.hkdf) {
+      return this.#crypto.hkdf(hash, chainingKey, ikm, count);
+    }
     const { hmac } = this.#crypto;
     const temp = hmac(hash, chainingKey, ikm);
     const out1 = hmac(hash, temp, ONE);
@@ -225,7 +245,15 @@ export class SymmetricState {
   }
 
   mixHash(data: Uint8Array): void {
-    this.#h = this.#crypto.hash(this.#hash, concatBytes([this.#h, data]));
+    const h = this.#h;
+    const length = h.length + data.length;
+    if (length > MIX_SCRATCH) {
+      this.#h = this.#crypto.hash(this.#hash, concatBytes([h, data]));
+      return;
+    }
+    mixScratch.set(h);
+    mixScratch.set(data, h.length);
+    this.#h = this.#crypto.hash(this.#hash, mixScratch.subarray(0, length));
   }
 
   mixKeyAndHash(ikm: Uint8Array): void {

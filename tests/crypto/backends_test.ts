@@ -8,6 +8,29 @@ import { cryptoByName, nativeCrypto, nobleCrypto } from "../../crypto/mod.ts";
 import type { CryptoProvider } from "../../protocol/crypto.ts";
 
 const BACKENDS: CryptoProvider[] = [nativeCrypto, nobleCrypto];
+const EMPTY = new Uint8Array(0);
+
+/** RFC 5869 section 2 with an empty info, from the backend's own hmac(). */
+function rfc5869(
+  c: CryptoProvider,
+  name: "sha256" | "sha512" | "blake2s" | "blake2b",
+  salt: Uint8Array,
+  ikm: Uint8Array,
+  length: number,
+): Uint8Array {
+  const prk = c.hmac(name, salt, ikm);
+  const okm = new Uint8Array(length);
+  let t: Uint8Array = EMPTY;
+  for (let at = 0, i = 1; at < length; i++) {
+    const input = new Uint8Array(t.length + 1);
+    input.set(t);
+    input[t.length] = i;
+    t = c.hmac(name, prk, input);
+    okm.set(t.subarray(0, length - at), at);
+    at += t.length;
+  }
+  return okm;
+}
 
 const hex = (s: string): Uint8Array =>
   Uint8Array.from(
@@ -309,6 +332,35 @@ for (const c of BACKENDS) {
       assert.deepEqual(c.hmac(v.name, hex(v.key), v.data), hex(v.out));
     }
   });
+
+  t(
+    "hkdf() equals RFC 5869 (salt = chaining key, no info) for every hash",
+    () => {
+      const lengths = { sha256: 32, sha512: 64, blake2s: 32, blake2b: 64 };
+      for (const [name, length] of Object.entries(lengths)) {
+        const h = name as keyof typeof lengths;
+        for (const ikm of [new Uint8Array(0), c.randomBytes(32)]) {
+          for (const count of [2, 3] as const) {
+            const ck = c.randomBytes(length);
+            const expected = rfc5869(c, h, ck, ikm, count * length);
+            const outs = c.hkdf!(h, ck, ikm, count);
+            assert.equal(outs.length, count);
+            for (let i = 0; i < count; i++) {
+              assert.deepEqual(
+                outs[i],
+                expected.subarray(i * length, (i + 1) * length),
+                `${h} output ${i + 1}`,
+              );
+            }
+          }
+        }
+      }
+      assert.throws(
+        () => c.hkdf!("blake2s", new Uint8Array(32), EMPTY, 4 as 2),
+        RangeError,
+      );
+    },
+  );
 
   t("randomBytes() returns fresh bytes of the requested length", () => {
     const a = c.randomBytes(32);
