@@ -31,7 +31,7 @@ import {
   dialHandshake,
   type HandshakeContext,
 } from "../netlayers/_noise_tcp_handshake.ts";
-import type { SocketLike } from "../netlayers/_noise_tcp_duplex.ts";
+import { pipe } from "../netlayers/_byte_pipe.ts";
 import { SystemClock } from "../runtime/system_clock.ts";
 import { libp2pNoisePair } from "./_libp2p_noise.ts";
 import { recording } from "./_recording.ts";
@@ -54,55 +54,6 @@ function emit(
     baseline_value: Number(options.baselineValue.toPrecision(4)),
     ratio: Number((value / options.baselineValue).toPrecision(3)),
   }));
-}
-
-/** One end of an in-memory byte pipe. */
-class PipeEnd implements SocketLike {
-  peer!: PipeEnd;
-  #chunks: Uint8Array[] = [];
-  #eof = false;
-  #wake: (() => void) | undefined;
-
-  async read(buffer: Uint8Array): Promise<number | null> {
-    while (this.#chunks.length === 0) {
-      if (this.#eof) return null;
-      await new Promise<void>((r) => this.#wake = r);
-    }
-    const chunk = this.#chunks[0];
-    const n = Math.min(chunk.length, buffer.length);
-    buffer.set(chunk.subarray(0, n));
-    if (n === chunk.length) this.#chunks.shift();
-    else this.#chunks[0] = chunk.subarray(n);
-    return n;
-  }
-  write(bytes: Uint8Array): Promise<number> {
-    this.peer.#push(bytes.slice());
-    return Promise.resolve(bytes.length);
-  }
-  closeWrite(): Promise<void> {
-    this.peer.#end();
-    return Promise.resolve();
-  }
-  close(): void {
-    this.peer.#end();
-    this.#end();
-  }
-  #push(bytes: Uint8Array) {
-    this.#chunks.push(bytes);
-    this.#wake?.();
-  }
-  #end() {
-    this.#eof = true;
-    this.#wake?.();
-  }
-}
-
-function pipe(): [PipeEnd, PipeEnd] {
-  const a = new PipeEnd();
-  const b = new PipeEnd();
-  a.peer = b;
-  b.peer = a;
-  return [a, b];
 }
 
 interface Side {

@@ -6,54 +6,11 @@ import {
   dialHandshake,
   type HandshakeContext,
 } from "../../netlayers/_noise_tcp_handshake.ts";
-import type { SocketLike } from "../../netlayers/_noise_tcp_duplex.ts";
+import { pipe } from "../../netlayers/_byte_pipe.ts";
 import { NoiseError } from "../../netlayers/noise/errors.ts";
 import { noiseIdentity } from "../../netlayers/noise/peer_handshake.ts";
 import { ManualClock } from "../../protocol/manual_clock.ts";
 import { Registry } from "../../protocol/registry.ts";
-
-/** One end of an in-memory byte pipe. */
-class PipeEnd implements SocketLike {
-  peer!: PipeEnd;
-  #chunks: Uint8Array[] = [];
-  #eof = false;
-  #wake: (() => void) | undefined;
-
-  async read(buffer: Uint8Array): Promise<number | null> {
-    while (this.#chunks.length === 0) {
-      if (this.#eof) return null;
-      await new Promise<void>((r) => this.#wake = r);
-    }
-    const chunk = this.#chunks.shift()!;
-    buffer.set(chunk); // the test's frames all fit a reader's buffer
-    return chunk.length;
-  }
-  write(bytes: Uint8Array): Promise<number> {
-    this.peer.#chunks.push(bytes.slice());
-    this.peer.#wake?.();
-    return Promise.resolve(bytes.length);
-  }
-  closeWrite(): Promise<void> {
-    this.peer.#end();
-    return Promise.resolve();
-  }
-  close(): void {
-    this.peer.#end();
-    this.#end();
-  }
-  #end() {
-    this.#eof = true;
-    this.#wake?.();
-  }
-}
-
-function pipe(): [PipeEnd, PipeEnd] {
-  const a = new PipeEnd();
-  const b = new PipeEnd();
-  a.peer = b;
-  b.peer = a;
-  return [a, b];
-}
 
 function context(clock: ManualClock): HandshakeContext {
   const c = nativeCrypto;
