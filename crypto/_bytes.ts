@@ -100,30 +100,3 @@ export function checkHkdfArgs(
     );
   }
 }
-
-/**
- * Noise's HKDF (rev. 34, section 4.3) over an HMAC: RFC 5869 with the
- * chaining key as salt and an empty info, cut into `count` outputs.
- */
-export function hkdfOverHmac<H>(
-  hmac: (name: H, key: Uint8Array, data: Uint8Array) => Uint8Array,
-  name: H,
-  chainingKey: Uint8Array,
-  ikm: Uint8Array,
-  count: number,
-): Uint8Array[] {
-  const temp = hmac(name, chainingKey, ikm);
-  const outs: Uint8Array[] = [];
-  let info = Uint8Array.of(1);
-  for (let i = 1; i <= count; i++) {
-    const out = hmac(name, temp, info);
-    outs.push(out);
-    info.fill(0);
-    info = new Uint8Array(out.length + 1);
-    info.set(out);
-    info[out.length] = i + 1;
-  }
-  info.fill(0);
-  temp.fill(0);
-  return outs;
-}

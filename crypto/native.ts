@@ -22,7 +22,12 @@
  * JavaScript (crypto/_chacha20poly1305.ts), longer ones by node:crypto.
  */
 import * as nc from "node:crypto";
-import type { CryptoProvider, HashName, KeyPair } from "../protocol/crypto.ts";
+import {
+  type CryptoProvider,
+  type HashName,
+  hkdfFromHmac,
+  type KeyPair,
+} from "../protocol/crypto.ts";
 import {
   checkBytes,
   checkHkdfArgs,
@@ -30,7 +35,6 @@ import {
   checkSealArgs,
   checkSharedSecret,
   checkVerifyArgs,
-  hkdfOverHmac,
 } from "./_bytes.ts";
 import { KeyCache } from "./_key_cache.ts";
 import { sha256 } from "./_sha256.ts";
@@ -223,7 +227,7 @@ function hkdf(
   if (name === "blake2s" && ikm.length <= SMALL_INPUT) {
     return hkdfBlake2s(chainingKey, ikm, count);
   }
-  return hkdfOverHmac(hmac, name, chainingKey, ikm, count);
+  return hkdfFromHmac(hmac, name, chainingKey, ikm, count);
 }
 
 export const nativeCrypto: CryptoProvider = {

@@ -10,7 +10,12 @@ import { blake2b, blake2s } from "@noble/hashes/blake2.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { randomBytes as nobleRandom } from "@noble/hashes/utils.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
-import type { CryptoProvider, HashName, KeyPair } from "../protocol/crypto.ts";
+import {
+  type CryptoProvider,
+  type HashName,
+  hkdfFromHmac,
+  type KeyPair,
+} from "../protocol/crypto.ts";
 import {
   checkBytes,
   checkHkdfArgs,
@@ -18,7 +23,6 @@ import {
   checkSealArgs,
   checkSharedSecret,
   checkVerifyArgs,
-  hkdfOverHmac,
 } from "./_bytes.ts";
 
 const HASHES = { sha256, sha512, blake2s, blake2b } as const;
@@ -66,7 +70,7 @@ export const nobleCrypto: CryptoProvider = {
   hkdf(name, chainingKey, ikm, count): Uint8Array[] {
     checkHkdfArgs(chainingKey, ikm, count);
     const fn = hashFn(name);
-    return hkdfOverHmac(
+    return hkdfFromHmac(
       (_, k, d) => hmac(fn, k, d),
       name,
       chainingKey,

@@ -79,3 +79,31 @@ export interface CryptoProvider {
     ): Uint8Array | null;
   };
 }
+
+/**
+ * Noise's HKDF (rev. 34, section 4.3) from an HMAC: RFC 5869 with the
+ * chaining key as salt and an empty info, cut into `count` outputs. What
+ * `CryptoProvider.hkdf` computes; callers use it when a provider lacks one.
+ */
+export function hkdfFromHmac(
+  hmac: CryptoProvider["hmac"],
+  name: HashName,
+  chainingKey: Uint8Array,
+  ikm: Uint8Array,
+  count: number,
+): Uint8Array[] {
+  const temp = hmac(name, chainingKey, ikm);
+  const outs: Uint8Array[] = [];
+  let info = Uint8Array.of(1);
+  for (let i = 1; i <= count; i++) {
+    const out = hmac(name, temp, info);
+    outs.push(out);
+    info.fill(0);
+    info = new Uint8Array(out.length + 1);
+    info.set(out);
+    info[out.length] = i + 1;
+  }
+  info.fill(0);
+  temp.fill(0);
+  return outs;
+}

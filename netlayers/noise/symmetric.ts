@@ -5,7 +5,11 @@
  * from these; the primitives come from the injected CryptoProvider.
  */
 import { concatBytes } from "../../protocol/bytes.ts";
-import type { CryptoProvider, HashName } from "../../protocol/crypto.ts";
+import {
+  type CryptoProvider,
+  type HashName,
+  hkdfFromHmac,
+} from "../../protocol/crypto.ts";
 import { NoiseError } from "./errors.ts";
 
 /** The Noise hash names this layer speaks, mapped to provider names. */
@@ -22,7 +26,6 @@ const HASH_LENGTH: Record<string, number> = {
 };
 
 const EMPTY = new Uint8Array(0);
-const ONE = Uint8Array.of(1);
 
 /**
  * Section 5.1 lets n reach 2^64 - 1; we stop at 2^53 - 1 so the counter stays
@@ -216,23 +219,7 @@ export class SymmetricState {
     if (this.#crypto.hkdf) {
       return this.#crypto.hkdf(hash, chainingKey, ikm, count);
     }
-    const { hmac } = this.#crypto;
-    const temp = hmac(hash, chainingKey, ikm);
-    const out1 = hmac(hash, temp, ONE);
-    // output(i - 1) || byte(i), in one array reused for each output.
-    const info = new Uint8Array(out1.length + 1);
-    info.set(out1);
-    info[out1.length] = 2;
-    const out2 = hmac(hash, temp, info);
-    const outs = [out1, out2];
-    if (count === 3) {
-      info.set(out2);
-      info[out2.length] = 3;
-      outs.push(hmac(hash, temp, info));
-    }
-    info.fill(0);
-    temp.fill(0);
-    return outs;
+    return hkdfFromHmac(this.#crypto.hmac, hash, chainingKey, ikm, count);
   }
 
   mixKey(ikm: Uint8Array): void {

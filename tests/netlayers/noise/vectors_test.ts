@@ -127,3 +127,18 @@ for (const c of [nativeCrypto, nobleCrypto]) {
     }
   });
 }
+
+Deno.test("a provider without hkdf reproduces every vector through hmac", () => {
+  let hmacCalls = 0;
+  const withoutHkdf = {
+    ...nativeCrypto,
+    name: "native-without-hkdf",
+    hkdf: undefined,
+    hmac: (...args: Parameters<typeof nativeCrypto.hmac>) => {
+      hmacCalls++;
+      return nativeCrypto.hmac(...args);
+    },
+  };
+  for (const v of vectors) replay(withoutHkdf, v);
+  assert.ok(hmacCalls > 0);
+});
