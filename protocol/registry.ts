@@ -48,6 +48,8 @@ export interface RegistryStats {
   byKind: Record<string, number>;
   /** Live entries that carry a deadline. */
   deadlines: number;
+  /** Dense tables in use (see `handles` and `dropHandles`). */
+  tables: number;
 }
 
 export interface Lease<T> {
@@ -136,6 +138,18 @@ export class Registry {
     return table as HandleTable<T>;
   }
 
+  /**
+   * Forgets the dense table for `kind`, disposing what it still holds with
+   * "released" first: a table named for something that has ended (a
+   * session's questions) must not outlive it.
+   */
+  dropHandles(kind: string): void {
+    const table = this.#tables.get(kind);
+    if (table === undefined) return;
+    this.#tables.delete(kind);
+    runAll([...table[ENTRIES]()], (entry) => this.#finish(entry, "released"));
+  }
+
   mint<T>(kind: string, value: T, options: EntryOptions<T> = {}): Hashcode {
     if (this.#closed) throw new RegistryClosedError(kind);
     if (this.#codes.size >= this.#max) {
@@ -209,8 +223,13 @@ export class Registry {
 
   stats(): RegistryStats {
     const byKind: Record<string, number> = {};
-    for (const [kind, n] of this.#byKind) if (n > 0) byKind[kind] = n;
-    return { live: this.#live, byKind, deadlines: this.#deadlineLive };
+    for (const [kind, n] of this.#byKind) byKind[kind] = n;
+    return {
+      live: this.#live,
+      byKind,
+      deadlines: this.#deadlineLive,
+      tables: this.#tables.size,
+    };
   }
 
   /** Disposes every entry with "closed" and cancels the timer; idempotent. */
@@ -248,7 +267,9 @@ export class Registry {
     if (entry.table === undefined) this.#codes.delete(entry.id);
     else entry.table[UNLINK](entry.id);
     this.#live--;
-    this.#byKind.set(entry.kind, this.#byKind.get(entry.kind)! - 1);
+    const left = this.#byKind.get(entry.kind)! - 1;
+    if (left === 0) this.#byKind.delete(entry.kind);
+    else this.#byKind.set(entry.kind, left);
     if (entry.deadline !== Infinity) this.#dropDeadline();
     entry.dispose?.(entry.value as never, why);
     return true;

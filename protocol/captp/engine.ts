@@ -290,6 +290,7 @@ export class Engine {
     const error = new SessionSeveredError(reason);
     this.#severed = error;
     this.#out.sever(error);
+    this.#o.registry.dropHandles(this.#questions.kind);
     this.#imports.sever(error);
     this.#answers.clear();
     this.#exports.clear();

@@ -218,7 +218,12 @@ Deno.test("a deadline without a clock is refused and leaves no entry", () => {
     () => registry.handles("h").allocate(1, { deadline: 5 }),
     TypeError,
   );
-  assert.deepEqual(registry.stats(), { live: 0, byKind: {}, deadlines: 0 });
+  assert.deepEqual(registry.stats(), {
+    live: 0,
+    byKind: {},
+    deadlines: 0,
+    tables: 1,
+  });
   assert.equal(registry.handles("h").allocate(1), 0);
 });
 
@@ -247,9 +252,33 @@ Deno.test("stats() counts live entries by kind", () => {
     live: 3,
     byKind: { question: 2, buffer: 1 },
     deadlines: 0,
+    tables: 1,
   });
   registry.release(q);
   assert.deepEqual(registry.stats().byKind, { question: 1, buffer: 1 });
+  registry.close();
+});
+
+Deno.test("dropHandles() disposes what the table holds, then forgets the table and its kind", () => {
+  const registry = new Registry();
+  const disposed: string[] = [];
+  const table = registry.handles<string>("s1.questions");
+  const dispose = (value: string, why: string) => disposed.push(value + why);
+  table.allocate("a", { dispose });
+  table.release(table.allocate("b", { dispose }));
+  registry.mint("session", 1);
+  assert.deepEqual(registry.stats().byKind, { "s1.questions": 1, session: 1 });
+  registry.dropHandles("s1.questions");
+  assert.deepEqual(disposed, ["breleased", "areleased"]);
+  assert.deepEqual(registry.stats(), {
+    live: 1,
+    byKind: { session: 1 },
+    deadlines: 0,
+    tables: 0,
+  });
+  registry.dropHandles("s1.questions"); // gone already: nothing to do
+  assert.notEqual(registry.handles("s1.questions"), table);
+  assert.equal(registry.handles("s1.questions").size, 0);
   registry.close();
 });
 

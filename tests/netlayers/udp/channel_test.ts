@@ -35,6 +35,7 @@ function assertBaseline(pair: Pair): void {
     live: 0,
     byKind: {},
     deadlines: 0,
+    tables: 0,
   });
   assert.equal(pair.clock.pending, 0, "no timer left behind");
 }

@@ -46,7 +46,12 @@ Deno.test("Reassembly frees an incomplete message when its deadline passes", () 
   clock.advance(999);
   assert.equal(r.stats().open, 1);
   clock.advance(1);
-  assert.deepEqual(registry.stats(), { live: 0, byKind: {}, deadlines: 0 });
+  assert.deepEqual(registry.stats(), {
+    live: 0,
+    byKind: {},
+    deadlines: 0,
+    tables: 0,
+  });
   assert.equal(r.stats().expired, 1);
   assert.equal(r.stats().bufferedBytes, 0);
   assert.equal(clock.pending, 0);

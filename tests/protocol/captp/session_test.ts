@@ -133,3 +133,21 @@ Deno.test("after severance a new session to the same peer can be made", async ()
   assertTablesEmpty(...h.sessions.filter((s) => s.state === "open"));
   await finish(h, [alice, bob]);
 });
+
+Deno.test("sessions that come and go leave the registry as it was", async () => {
+  const h = new Harness();
+  const alice = makeVat("alice");
+  const bob = makeVat("bob");
+  const before = [alice, bob].map((v) => v.registry.stats());
+  for (let i = 0; i < 20; i++) {
+    const [a] = h.connect(alice, bob);
+    await h.settle();
+    assert.equal(a.state, "open");
+    const p = a.fetch(Uint8Array.of(i)); // a question in flight when it ends
+    a.abort(`done ${i}`);
+    await h.settle();
+    await assert.rejects(p, /done/);
+  }
+  assert.deepEqual([alice, bob].map((v) => v.registry.stats()), before);
+  await finish(h, [alice, bob]);
+});
