@@ -2,10 +2,12 @@
  * Issue 6, "full session establishment cost": both sides in one process
  * over an in-memory pipe, the `noise-tcp` netlayer's handshake code
  * (netlayers/_noise_tcp_handshake.ts: cookie macs, the xstate machine, the
- * registry entry, frames, key confirmation) followed by the op:start-session
- * exchange each way (CapTP draft "op:start-session": a fresh Ed25519 session
- * key, a signature over our location, sealed, opened, decoded, verified, the
- * session ID derived), for IK and XX, per crypto backend. Beside it, in the
+ * registry entry, frames, key confirmation) followed by a CapTPSession on
+ * each side (protocol/captp/session.ts, as runtime/node.ts makes them:
+ * its lifecycle machine, a fresh Ed25519 session key, op:start-session
+ * signed, sealed, opened, decoded and verified, the session ID derived,
+ * the directory's admission, the engine) until both are open, then closed,
+ * for IK and XX, per crypto backend. Beside it, in the
  * same run:
  *
  * - the primitive floor: every CryptoProvider call one session makes,
@@ -19,11 +21,12 @@
  */
 import { nativeCrypto, nobleCrypto } from "../crypto/mod.ts";
 import type { CryptoProvider } from "../protocol/crypto.ts";
-import { encode } from "../protocol/syrup/encode.ts";
-import { decode } from "../protocol/syrup/decode.ts";
-import { peerToSyrup } from "../protocol/locator.ts";
+import type { OCapNPeer } from "../protocol/locator.ts";
+import { encodeBase32 } from "../protocol/base32.ts";
 import * as keys from "../protocol/captp/keys.ts";
-import { opStartSession, readOperation } from "../protocol/captp/operations.ts";
+import { CapTPSession } from "../protocol/captp/session.ts";
+import { SessionDirectory } from "../protocol/captp/directory.ts";
+import { captpHost } from "../runtime/captp_host.ts";
 import type { NoiseTransport } from "../netlayers/noise/transport.ts";
 import {
   answerHandshake,
@@ -58,7 +61,8 @@ function emit(
 
 interface Side {
   readonly ctx: HandshakeContext;
-  readonly location: ReturnType<typeof peerToSyrup>;
+  readonly location: OCapNPeer;
+  readonly directory: SessionDirectory;
 }
 
 /** Clocks to close at the end: the netlayer's real one, timers and all. */
@@ -67,44 +71,41 @@ const clocks: SystemClock[] = [];
 function side(crypto: CryptoProvider, port: string): Side {
   const clock = new SystemClock();
   clocks.push(clock);
+  const ctx = handshakeContext(crypto, clock);
   return {
-    ctx: handshakeContext(crypto, clock),
-    location: peerToSyrup({
+    ctx,
+    location: {
       transport: "noise-tcp",
-      designator: "a".repeat(52),
+      designator: encodeBase32(ctx.identity.ed25519.publicKey),
       hints: { host: "127.0.0.1", port },
+    },
+    directory: new SessionDirectory({
+      randomBytes: (n) => crypto.randomBytes(n),
     }),
   };
 }
 
-/** Our op:start-session, sealed; the session key pair stays with us. */
-function hello(s: Side, t: NoiseTransport) {
-  const made = keys.makeSessionKeys(s.ctx.crypto, s.location);
-  const op = opStartSession("1.0", {
-    pubkey: made.pubkey,
-    location: s.location,
-    signature: made.signature,
-  });
-  return { sealed: t.seal(encode(op)), publicKey: made.keys.publicKey };
-}
-
-/** The peer's op:start-session: opened, decoded, verified; the session ID. */
-function accept(
+/**
+ * One side's CapTPSession (protocol/captp/session.ts) over an established
+ * Noise transport: what it writes is sealed and queued for the peer.
+ */
+function captp(
   s: Side,
   t: NoiseTransport,
-  sealed: Uint8Array,
-  mine: Uint8Array,
-) {
-  const op = readOperation(decode(t.open(sealed)));
-  if (op.type !== "op:start-session") throw new Error("not a start-session");
-  const key = keys.publicKeyFromSyrup(op.sessionPubkey);
-  const signature = keys.signatureFromSyrup(op.acceptableLocationSig);
-  const location = op.acceptableLocation;
-  if (!keys.verifyLocation(s.ctx.crypto, key, { location, signature })) {
-    throw new Error("location signature does not verify");
-  }
-  const c = s.ctx.crypto;
-  return keys.sessionId(c, [keys.publicId(c, mine), keys.publicId(c, key)]);
+  queue: [CapTPSession, Uint8Array][],
+  peer: () => CapTPSession,
+  dialed?: OCapNPeer,
+): CapTPSession {
+  return new CapTPSession({
+    send: (bytes) => queue.push([peer(), t.seal(bytes)]),
+    clock: s.ctx.clock,
+    crypto: s.ctx.crypto,
+    host: captpHost,
+    registry: s.ctx.registry,
+    directory: s.directory,
+    location: s.location,
+    dialed,
+  });
 }
 
 async function establish(
@@ -124,11 +125,25 @@ async function establish(
   ]);
   const dt = d.established.transport;
   const rt = r!.established.transport;
-  const dh = hello(dialer, dt);
-  const rh = hello(responder, rt);
-  const id1 = accept(responder, rt, dh.sealed, rh.publicKey);
-  const id2 = accept(dialer, dt, rh.sealed, dh.publicKey);
-  if (keys.compareBytes(id1, id2) !== 0) throw new Error("session IDs differ");
+  // Each side's op:start-session, sealed, opened, decoded and verified, in
+  // the order a socket would deliver them.
+  const queue: [CapTPSession, Uint8Array][] = [];
+  const ds = captp(dialer, dt, queue, () => rs, responder.location);
+  const rs = captp(responder, rt, queue, () => ds);
+  ds.start();
+  rs.start();
+  for (let i = 0; i < queue.length; i++) {
+    const [to, sealed] = queue[i];
+    to.handleMessage((to === rs ? rt : dt).open(sealed));
+  }
+  if (ds.state !== "open" || rs.state !== "open") {
+    throw new Error(`sessions ${ds.state} and ${rs.state}, not open`);
+  }
+  if (keys.compareBytes(ds.id!, rs.id!) !== 0) {
+    throw new Error("session IDs differ");
+  }
+  ds.connectionClosed();
+  rs.connectionClosed();
   dt.close();
   rt.close();
   a.close();

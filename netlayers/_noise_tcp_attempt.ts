@@ -2,7 +2,7 @@
  * One `noise-tcp` handshake in flight, for either role
  * (netlayers/_noise_tcp_handshake.ts): its socket and frame reader, the
  * xstate machine of netlayers/noise/handshake_machine.ts (run by
- * netlayers/noise/handshake_driver.ts) that owns the named timeout, and
+ * protocol/machine_driver.ts) that owns the named timeout, and
  * its registry entry with a deadline (protocol/registry.ts:
  * "handshakes in flight"). Kept apart from the roles so the rules for
  * ending an attempt (exactly once; the entry released, the socket closed
@@ -13,8 +13,11 @@ import type { CryptoProvider } from "../protocol/crypto.ts";
 import type { Hashcode, Registry } from "../protocol/registry.ts";
 import type { CookieInitiator } from "./noise/cookie.ts";
 import { NoiseError } from "./noise/errors.ts";
-import type { HandshakeMachineInput } from "./noise/handshake_machine.ts";
-import { HandshakeDriver } from "./noise/handshake_driver.ts";
+import {
+  handshakeMachine,
+  type HandshakeMachineInput,
+} from "./noise/handshake_machine.ts";
+import { MachineDriver } from "../protocol/machine_driver.ts";
 import type { Established, NoiseIdentity } from "./noise/peer_handshake.ts";
 import type { TransportOptions } from "./noise/transport.ts";
 import { type Frame, FrameReader, writeAll } from "./_noise_tcp_wire.ts";
@@ -47,7 +50,7 @@ export class Attempt {
   readonly ctx: HandshakeContext;
   socket: SocketLike;
   reader: FrameReader;
-  actor: HandshakeDriver | undefined;
+  actor: MachineDriver<typeof handshakeMachine> | undefined;
   #code: Hashcode;
   #deadline: number;
   /** The machine's pending delayed events (its named timeout). */
@@ -108,14 +111,14 @@ export class Attempt {
     send: (bytes: Uint8Array) => void,
     cookie?: CookieInitiator,
   ): void {
-    this.actor = new HandshakeDriver({
+    this.actor = new MachineDriver(handshakeMachine, {
       crypto: this.ctx.crypto,
       role,
       send,
       cookie,
       timeoutMs: this.ctx.timeoutMs,
       onFailed: (error) => this.#failed(error),
-    }, this.#machineClock);
+    }, { clock: this.#machineClock });
   }
 
   /** The machine entered `failed` (and zeroed its keys); it stops by itself. */

@@ -27,7 +27,6 @@
  *   which is handed to the input's `onFailed` exactly once, on entry.
  */
 import { assign, setup } from "xstate";
-import type { Clock } from "../../protocol/clock.ts";
 import type { CryptoProvider } from "../../protocol/crypto.ts";
 import type { CookieInitiator } from "./cookie.ts";
 import { NoiseError } from "./errors.ts";
@@ -63,7 +62,7 @@ export interface HandshakeMachineInput {
   readonly onFailed?: (error: Error) => void;
 }
 
-export interface Context {
+interface Context {
   readonly input: HandshakeMachineInput;
   initiator?: PeerInitiator;
   responder?: PeerResponder;
@@ -78,11 +77,6 @@ type Event =
   | { type: "MESSAGE"; message: Uint8Array }
   | { type: "COOKIE"; reply: Uint8Array }
   | { type: "CLOSE" };
-
-/** The context a handshake starts with; the machine's initial state adds nothing. */
-export function initialContext(input: HandshakeMachineInput): Context {
-  return { input };
-}
 
 function attempt(_context: Context, step: () => Partial<Context>) {
   try {
@@ -172,7 +166,7 @@ export const handshakeMachine = setup({
   },
 }).createMachine({
   id: "noiseHandshake",
-  context: ({ input }) => initialContext(input),
+  context: ({ input }) => ({ input }),
   initial: "idle",
   on: { CLOSE: ".closed" },
   states: {
@@ -218,26 +212,3 @@ export const handshakeMachine = setup({
     closed: { type: "final", entry: "zeroKeys" },
   },
 });
-
-/** The timer interface xstate's `createActor(..., { clock })` accepts. */
-export interface XstateClock {
-  setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown;
-  clearTimeout(id: unknown): void;
-}
-
-/** One adapter per Clock: every actor on a clock shares it. */
-const adapters = new WeakMap<Clock, XstateClock>();
-
-/** Adapts the injected protocol Clock to the clock xstate's actors take. */
-export function xstateClock(clock: Clock): XstateClock {
-  let adapter = adapters.get(clock);
-  if (adapter === undefined) {
-    adapter = {
-      setTimeout: (fn: (...args: unknown[]) => void, ms: number) =>
-        clock.schedule(clock.now() + ms, () => fn()),
-      clearTimeout: (id: unknown) => (id as () => void)(),
-    };
-    adapters.set(clock, adapter);
-  }
-  return adapter;
-}

@@ -5,11 +5,10 @@
  * the endpoint's small helpers (a DH-counting crypto provider, the seen-set
  * of initiations, a timeout on the injected clock).
  */
-import { type Actor, createActor } from "xstate";
 import type { Clock } from "../../protocol/clock.ts";
+import { MachineDriver } from "../../protocol/machine_driver.ts";
 import type { CryptoProvider } from "../../protocol/crypto.ts";
 import { addressKey, type UdpAddress } from "./address.ts";
-import { xstateClock } from "../noise/handshake_machine.ts";
 import { connectionMachine, type EndState } from "./connection_machine.ts";
 import type { UdpEndpointTuning } from "./options.ts";
 import type {
@@ -76,21 +75,16 @@ export function startMachine(
     resendWithCookie(): void;
     end(state: EndState, error: Error | undefined): void;
   },
-): Actor<typeof connectionMachine> {
-  const actor = createActor(connectionMachine, {
-    clock: xstateClock(clock),
-    input: {
-      sendInitiation: options.send,
-      resendWithCookie: options.resendWithCookie,
-      end: options.end,
-      address: addressKey(options.address),
-      handshakeRetransmitMs: options.tuning.handshakeRetransmit,
-      maxHandshakeAttempts: options.tuning.handshakeAttempts,
-      externalIdleExpiry: true,
-    },
-  });
-  actor.start();
-  return actor;
+): MachineDriver<typeof connectionMachine> {
+  return new MachineDriver(connectionMachine, {
+    sendInitiation: options.send,
+    resendWithCookie: options.resendWithCookie,
+    end: options.end,
+    address: addressKey(options.address),
+    handshakeRetransmitMs: options.tuning.handshakeRetransmit,
+    maxHandshakeAttempts: options.tuning.handshakeAttempts,
+    externalIdleExpiry: true,
+  }, { clock });
 }
 
 export class Slot {
@@ -106,7 +100,7 @@ export class Slot {
   link: PeerLink | undefined;
   /** The peer was heard on the link (or, responding, confirmed). */
   confirmed = false;
-  actor: Actor<typeof connectionMachine> | undefined;
+  actor: MachineDriver<typeof connectionMachine> | undefined;
   settle:
     | { resolve(slot: Slot): void; reject(error: Error): void }
     | undefined;

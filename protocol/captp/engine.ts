@@ -284,10 +284,9 @@ export class Engine {
 
   // ---- Severance and invariants ----
 
-  /** Breaks every unresolved promise of the session; idempotent. */
-  sever(reason: string): void {
+  /** Breaks every unresolved promise of the session with `error`; idempotent. */
+  sever(error: SessionSeveredError): void {
     if (this.#severed) return;
-    const error = new SessionSeveredError(reason);
     this.#severed = error;
     this.#out.sever(error);
     this.#o.registry.dropHandles(this.#questions.kind);

@@ -11,8 +11,8 @@
  * and its other sessions alone. Open-session work is in engine.ts.
  */
 
-import { type Actor, createActor } from "xstate";
 import type { Clock } from "../clock.ts";
+import { MachineDriver } from "../machine_driver.ts";
 import type { CryptoProvider } from "../crypto.ts";
 import type { Registry } from "../registry.ts";
 import { decode } from "../syrup/decode.ts";
@@ -21,7 +21,12 @@ import type { SyrupRecord, SyrupValue } from "../syrup/value.ts";
 import { type OCapNPeer, peerFromSyrup, peerToSyrup } from "../locator.ts";
 import { MalformedValueError } from "../errors.ts";
 import { ProtocolViolationError, SessionSeveredError } from "./errors.ts";
-import { sessionMachine, type SessionState } from "./session_machine.ts";
+import {
+  type SessionContext,
+  type SessionEvent,
+  sessionMachine,
+  type SessionState,
+} from "./session_machine.ts";
 import * as ops from "./operations.ts";
 import * as keys from "./keys.ts";
 import { Engine } from "./engine.ts";
@@ -55,10 +60,24 @@ export interface SessionOptions {
 }
 
 export class CapTPSession {
+  /** The lifecycle with this class's actions, each run on its own session. */
+  static #lifecycle = sessionMachine.provide({
+    actions: {
+      sendHello: ({ context }) => owner(context).#sendHello(),
+      opened: ({ context }) => owner(context).#opened(),
+      sendAbort: ({ context }) =>
+        owner(context).#write(ops.opAbort(context.reason!)),
+      sever: ({ context }) => owner(context).#sever(context.reason!),
+      closeConnection: ({ context }) =>
+        owner(context).#o.close?.(context.reason!),
+      finish: ({ context }) => owner(context).#finish(context.reason!),
+    },
+  });
   #o: SessionOptions;
-  #actor: Actor<typeof sessionMachine>;
+  #machine: MachineDriver<typeof sessionMachine>;
   #state: SessionState = "connecting";
   #engine: Engine | undefined;
+  #severed: SessionSeveredError | undefined;
   #code: number;
   #keys;
   #open = Promise.withResolvers<void>();
@@ -85,31 +104,14 @@ export class CapTPSession {
     this.localSideId = keys.publicId(options.crypto, this.#keys.keys.publicKey);
     this.#code = options.registry.mint("captp.session", this);
     this.#open.promise.catch(() => {});
-    const clock = options.clock;
-    const machine = sessionMachine.provide({
-      actions: {
-        sendHello: () => this.#sendHello(),
-        opened: () => this.#opened(),
-        sendAbort: ({ context }) => this.#write(ops.opAbort(context.reason!)),
-        sever: ({ context }) => this.#sever(context.reason!),
-        closeConnection: ({ context }) => options.close?.(context.reason!),
-        finish: ({ context }) => this.#finish(context.reason!),
-      },
+    this.#machine = new MachineDriver(CapTPSession.#lifecycle, {
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 30_000,
+      abortGraceMs: options.abortGraceMs ?? 5_000,
+      owner: this,
+    }, {
+      clock: options.clock,
+      observe: (snapshot) => this.#state = snapshot.value as SessionState,
     });
-    this.#actor = createActor(machine, {
-      input: {
-        handshakeTimeoutMs: options.handshakeTimeoutMs ?? 30_000,
-        abortGraceMs: options.abortGraceMs ?? 5_000,
-      },
-      clock: {
-        setTimeout: (fn, ms) => clock.schedule(clock.now() + ms, fn),
-        clearTimeout: (cancel: () => void) => cancel(),
-      },
-    });
-    this.#actor.subscribe((snapshot) => {
-      this.#state = snapshot.value as SessionState;
-    });
-    this.#actor.start();
   }
 
   get state(): SessionState {
@@ -125,7 +127,7 @@ export class CapTPSession {
     if (this.#state !== "connecting") return;
     if (this.#o.dialed) this.#o.directory.dialing(this, this.#o.dialed);
     this.#sendHello();
-    this.#actor.send({ type: "hello.sent" });
+    this.#machine.send({ type: "hello.sent" });
   }
 
   /** Resolves when the session opens; rejects if it closes first. */
@@ -241,9 +243,9 @@ export class CapTPSession {
     this.#engine?.flushGc();
   }
 
-  #send(event: Parameters<Actor<typeof sessionMachine>["send"]>[0]): void {
+  #send(event: SessionEvent): void {
     if (this.#state === "closed") return;
-    this.#actor.send(event);
+    this.#machine.send(event);
   }
 
   #write(record: SyrupRecord): void {
@@ -313,19 +315,23 @@ export class CapTPSession {
     this.#open.resolve();
   }
 
+  /** One error per session: what its broken promises and whenOpen() reject with. */
   #sever(reason: string): void {
-    this.#engine?.sever(reason);
+    this.#severed = new SessionSeveredError(reason);
+    this.#engine?.sever(this.#severed);
     this.#keys.keys.secretKey.fill(0);
   }
 
   #finish(reason: string): void {
     this.#o.directory.removed(this);
     this.#o.registry.release(this.#code);
-    this.#open.reject(new SessionSeveredError(reason));
+    this.#open.reject(this.#severed ?? new SessionSeveredError(reason));
     this.#closed.resolve(reason);
     this.#o.onClose?.(reason);
   }
 }
+
+const owner = (context: SessionContext) => context.owner as CapTPSession;
 
 function reasonOf(error: unknown, fallback: string): string {
   if (

@@ -36,10 +36,19 @@
 
 import { assign, setup } from "xstate";
 
-export interface SessionContext {
-  reason: string | undefined;
+export interface SessionInput {
   handshakeTimeoutMs: number;
   abortGraceMs: number;
+  /**
+   * Whose lifecycle this is, for the provided actions to reach: session.ts
+   * provides them once for every session (a `provide` per session would
+   * build a machine per session), so they find their session here.
+   */
+  owner?: unknown;
+}
+
+export interface SessionContext extends SessionInput {
+  reason: string | undefined;
 }
 
 export type SessionEvent =
@@ -106,7 +115,7 @@ export const sessionMachine = setup({
   types: {
     context: {} as SessionContext,
     events: {} as SessionEvent,
-    input: {} as { handshakeTimeoutMs: number; abortGraceMs: number },
+    input: {} as SessionInput,
   },
   actions: {
     sendHello: noop,

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { createActor } from "xstate";
 import { nativeCrypto } from "../../../crypto/mod.ts";
 import {
   CookieInitiator,
@@ -9,28 +8,25 @@ import { NoiseError } from "../../../netlayers/noise/errors.ts";
 import {
   handshakeMachine,
   type HandshakeMachineInput,
-  xstateClock,
 } from "../../../netlayers/noise/handshake_machine.ts";
+import { MachineDriver } from "../../../protocol/machine_driver.ts";
 import { ManualClock } from "../../../protocol/manual_clock.ts";
 import { makeIdentity } from "./_fixtures.ts";
 
-function actorFor(
+function driverFor(
   role: HandshakeMachineInput["role"],
   clock: ManualClock,
   extra: Partial<HandshakeMachineInput> = {},
 ) {
   const sent: Uint8Array[] = [];
-  const actor = createActor(handshakeMachine, {
-    input: {
-      crypto: nativeCrypto,
-      role,
-      send: (b) => sent.push(b),
-      timeoutMs: 1000,
-      ...extra,
-    },
-    clock: xstateClock(clock),
-  });
-  actor.start();
+  // As the netlayer runs it (netlayers/_noise_tcp_attempt.ts).
+  const actor = new MachineDriver(handshakeMachine, {
+    crypto: nativeCrypto,
+    role,
+    send: (b) => sent.push(b),
+    timeoutMs: 1000,
+    ...extra,
+  }, { clock });
   return { actor, sent };
 }
 
@@ -41,11 +37,11 @@ Deno.test("IK: idle -> initiating -> established on both sides, then closed", ()
   const clock = new ManualClock(0);
   const alice = makeIdentity();
   const bob = makeIdentity();
-  const d = actorFor({
+  const d = driverFor({
     initiator: true,
     options: { identity: alice, remoteIdentity: bob.ed25519.publicKey },
   }, clock);
-  const r = actorFor({ initiator: false, options: { identity: bob } }, clock);
+  const r = driverFor({ initiator: false, options: { identity: bob } }, clock);
   assert.equal(state(d.actor), "idle");
   d.actor.send({ type: "DIAL" });
   assert.equal(state(d.actor), "initiating");
@@ -69,11 +65,11 @@ Deno.test("IK: idle -> initiating -> established on both sides, then closed", ()
 
 Deno.test("XX: the responder passes through awaitingFinal to established", () => {
   const clock = new ManualClock(0);
-  const d = actorFor(
+  const d = driverFor(
     { initiator: true, options: { identity: makeIdentity() } },
     clock,
   );
-  const r = actorFor({
+  const r = driverFor({
     initiator: false,
     options: { identity: makeIdentity() },
   }, clock);
@@ -92,7 +88,7 @@ Deno.test("XX: the responder passes through awaitingFinal to established", () =>
 
 Deno.test("initiating times out into failed with a 'timeout' error", () => {
   const clock = new ManualClock(0);
-  const d = actorFor({
+  const d = driverFor({
     initiator: true,
     options: {
       identity: makeIdentity(),
@@ -110,11 +106,11 @@ Deno.test("initiating times out into failed with a 'timeout' error", () => {
 
 Deno.test("awaitingFinal times out into failed", () => {
   const clock = new ManualClock(0);
-  const d = actorFor(
+  const d = driverFor(
     { initiator: true, options: { identity: makeIdentity() } },
     clock,
   );
-  const r = actorFor({
+  const r = driverFor({
     initiator: false,
     options: { identity: makeIdentity() },
   }, clock);
@@ -127,13 +123,13 @@ Deno.test("awaitingFinal times out into failed", () => {
 
 Deno.test("a bad message leads to failed, never a throw", () => {
   const clock = new ManualClock(0);
-  const r = actorFor({
+  const r = driverFor({
     initiator: false,
     options: { identity: makeIdentity() },
   }, clock);
   r.actor.send({ type: "INITIATION", message: Uint8Array.of(1, 2, 3) });
   assert.equal(state(r.actor), "failed");
-  const d = actorFor(
+  const d = driverFor(
     { initiator: true, options: { identity: makeIdentity() } },
     clock,
   );
@@ -145,7 +141,7 @@ Deno.test("a bad message leads to failed, never a throw", () => {
 
 Deno.test("a responder ignores DIAL and CLOSE from idle ends in closed", () => {
   const clock = new ManualClock(0);
-  const r = actorFor({
+  const r = driverFor({
     initiator: false,
     options: { identity: makeIdentity() },
   }, clock);
@@ -167,7 +163,7 @@ Deno.test("a cookie reply while initiating makes the initiator resend with mac2"
     remoteStaticPublicKey: bob.x25519.publicKey,
     clock,
   });
-  const d = actorFor(
+  const d = driverFor(
     {
       initiator: true,
       options: {
@@ -189,7 +185,7 @@ Deno.test("a cookie reply while initiating makes the initiator resend with mac2"
   assert.equal(d.sent.length, 2);
   const second = gate.check(d.sent[1], "192.0.2.1:9");
   assert.equal(second.verdict, "accept");
-  const r = actorFor({ initiator: false, options: { identity: bob } }, clock);
+  const r = driverFor({ initiator: false, options: { identity: bob } }, clock);
   r.actor.send({
     type: "INITIATION",
     message: second.verdict === "accept" ? second.message : new Uint8Array(0),
@@ -203,7 +199,7 @@ Deno.test("a cookie reply while initiating makes the initiator resend with mac2"
 Deno.test("failed hands its error to onFailed exactly once, a timeout included", () => {
   const clock = new ManualClock(0);
   const reported: Error[] = [];
-  const r = actorFor(
+  const r = driverFor(
     { initiator: false, options: { identity: makeIdentity() } },
     clock,
     { onFailed: (error) => reported.push(error) },
@@ -211,7 +207,7 @@ Deno.test("failed hands its error to onFailed exactly once, a timeout included",
   r.actor.send({ type: "INITIATION", message: Uint8Array.of(1, 2, 3) });
   r.actor.send({ type: "CLOSE" });
   assert.deepEqual(reported, [r.actor.getSnapshot().context.error]);
-  const d = actorFor(
+  const d = driverFor(
     { initiator: true, options: { identity: makeIdentity() } },
     clock,
     { onFailed: (error) => reported.push(error) },
@@ -228,7 +224,7 @@ Deno.test("failed hands its error to onFailed exactly once, a timeout included",
 Deno.test("closed does not call onFailed", () => {
   const clock = new ManualClock(0);
   const reported: Error[] = [];
-  const d = actorFor(
+  const d = driverFor(
     { initiator: true, options: { identity: makeIdentity() } },
     clock,
     { onFailed: (error) => reported.push(error) },
@@ -237,10 +233,4 @@ Deno.test("closed does not call onFailed", () => {
   d.actor.send({ type: "CLOSE" });
   assert.equal(state(d.actor), "closed");
   assert.deepEqual(reported, []);
-});
-
-Deno.test("xstateClock() gives every actor on one clock the same adapter", () => {
-  const one = new ManualClock(0);
-  assert.equal(xstateClock(one), xstateClock(one));
-  assert.notEqual(xstateClock(one), xstateClock(new ManualClock(0)));
 });

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { createActor } from "xstate";
+import { MachineDriver } from "../../../protocol/machine_driver.ts";
 import { ManualClock } from "../../../protocol/manual_clock.ts";
-import { xstateClock } from "../../../netlayers/noise/handshake_machine.ts";
 import {
   connectionMachine,
   type ConnectionMachineInput,
@@ -18,20 +17,17 @@ function start(input: Partial<ConnectionMachineInput> = {}) {
     cookies: [] as Uint8Array[],
     ends: [] as [EndState, Error | undefined][],
   };
-  const actor = createActor(connectionMachine, {
-    clock: xstateClock(clock),
-    input: {
-      sendInitiation: () => log.initiations++,
-      resendWithCookie: (reply) => log.cookies.push(reply),
-      end: (state, error) => log.ends.push([state, error]),
-      address: "127.0.0.1:1",
-      handshakeRetransmitMs: 100,
-      maxHandshakeAttempts: 3,
-      silentPeerMs: 1000,
-      ...input,
-    },
-  });
-  actor.start();
+  // As the netlayer runs it (netlayers/udp/endpoint_slot.ts).
+  const actor = new MachineDriver(connectionMachine, {
+    sendInitiation: () => log.initiations++,
+    resendWithCookie: (reply) => log.cookies.push(reply),
+    end: (state, error) => log.ends.push([state, error]),
+    address: "127.0.0.1:1",
+    handshakeRetransmitMs: 100,
+    maxHandshakeAttempts: 3,
+    silentPeerMs: 1000,
+    ...input,
+  }, { clock });
   const state = () => JSON.stringify(actor.getSnapshot().value);
   return { clock, actor, log, state };
 }
