@@ -54,10 +54,9 @@ export interface HandshakeMachineInput {
   readonly timeoutMs?: number;
   /**
    * Called once, as `failed` is entered, with the reason. The owner learns
-   * of a failure (a timeout included) this way rather than by subscribing
-   * to every snapshot, which costs an observer per actor. It runs inside
-   * the transition: it must not send to the actor, and need not stop it
-   * (a final state stops it).
+   * of a failure (a timeout included) this way rather than by observing
+   * every snapshot. It runs inside the transition; it need not stop the
+   * machine (a final state stops it), and an event it sends is ignored.
    */
   readonly onFailed?: (error: Error) => void;
 }
