@@ -201,6 +201,28 @@ export class Registry {
     return entry === undefined ? false : this.#finish(entry, "released");
   }
 
+  /**
+   * A Clock whose timers are entries of `kind` holding `value`, so they show
+   * in stats() and go when the registry closes: the named delays of a
+   * lifecycle machine (protocol/machine_driver.ts) that lives here.
+   */
+  timers(kind: string, value: unknown): Clock {
+    const clock = this.#clock;
+    if (clock === undefined) this.#requireClock(0); // throws
+    return {
+      now: () => clock!.now(),
+      schedule: (at, fn) => {
+        const code = this.mint(kind, value, {
+          deadline: at,
+          dispose: (_value, why) => {
+            if (why === "expired") fn();
+          },
+        });
+        return () => void this.release(code);
+      },
+    };
+  }
+
   /** A hashcode entry for `using`: released when the scope ends. */
   lease<T>(kind: string, value: T, options?: EntryOptions<T>): Lease<T> {
     const code = this.mint(kind, value, options);

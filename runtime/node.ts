@@ -75,7 +75,6 @@ export class OCapNNode {
     const randomBytes = (n: number) => this.#crypto.randomBytes(n);
     const gifts = new GiftTable({
       registry: this.registry,
-      clock: this.#clock,
       crypto: this.#crypto,
       findSession: (id) => this.directory.findById(id),
       depositMs: options.handoff?.depositMs,
@@ -91,7 +90,6 @@ export class OCapNNode {
       directory: this.directory,
       host: captpHost,
       registry: this.registry,
-      clock: this.#clock,
       crypto: this.#crypto,
       randomBytes,
       handoffMs: options.handoff?.handoffMs,

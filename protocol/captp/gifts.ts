@@ -6,7 +6,7 @@
  *
  * Why it exists: a gift is deposited in one session (gifter-exporter) and
  * withdrawn in another (receiver-exporter), in either order, so the
- * pairing is vat-wide state. Each gift is one handoff_machine.ts actor and
+ * pairing is vat-wide state. Each gift is one handoff_machine.ts machine and
  * one registry entry; its deadlines are registry entries too, so a test
  * can end by asserting the registry is empty. Handoff counts are
  * remembered per receiving session and never accepted twice there.
@@ -20,9 +20,8 @@
  * when it asked for one; either way nothing is kept for it.
  */
 
-import { type Actor, createActor } from "xstate";
-import type { Clock } from "../clock.ts";
 import type { CryptoProvider } from "../crypto.ts";
+import { MachineDriver } from "../machine_driver.ts";
 import type { Registry } from "../registry.ts";
 import type { SyrupValue } from "../syrup/value.ts";
 import type { GiftExchange } from "./bootstrap.ts";
@@ -32,7 +31,6 @@ import { giftMachine } from "./handoff_machine.ts";
 
 export interface GiftTableOptions {
   registry: Registry;
-  clock: Clock;
   crypto: CryptoProvider;
   /** The open session with this session ID (the gifter-exporter one). */
   findSession(id: Uint8Array): HandoffSessionView | undefined;
@@ -43,7 +41,7 @@ export interface GiftTableOptions {
 }
 
 interface Gift {
-  actor: Actor<typeof giftMachine>;
+  actor: MachineDriver<typeof giftMachine>;
   code: number;
   /** Sessions whose closing cancels the gift. */
   sessions: Set<object>;
@@ -157,7 +155,7 @@ export class GiftTable implements GiftExchange {
       for (const s of sessions) existing.sessions.add(s);
       return existing;
     }
-    const { registry, clock } = this.#o;
+    const { registry } = this.#o;
     const gift = { sessions: new Set(sessions) } as Gift;
     gift.code = registry.mint("captp.gift", key);
     const machine = giftMachine.provide({
@@ -175,26 +173,11 @@ export class GiftTable implements GiftExchange {
         },
       },
     });
-    gift.actor = createActor(machine, {
-      input: {
-        depositMs: this.#o.depositMs ?? 60_000,
-        withdrawMs: this.#o.withdrawMs ?? 30_000,
-      },
-      clock: {
-        // Deadlines are registry entries: they show in stats() and go
-        // with the registry when it closes.
-        setTimeout: (fn, ms) =>
-          registry.mint("captp.gift.deadline", key, {
-            deadline: clock.now() + ms,
-            dispose: (_v, why) => {
-              if (why === "expired") fn();
-            },
-          }),
-        clearTimeout: (code: number) => registry.release(code),
-      },
-    });
     this.#gifts.set(key, gift);
-    gift.actor.start();
+    gift.actor = new MachineDriver(machine, {
+      depositMs: this.#o.depositMs ?? 60_000,
+      withdrawMs: this.#o.withdrawMs ?? 30_000,
+    }, { clock: registry.timers("captp.gift.deadline", key) });
     return gift;
   }
 }

@@ -18,9 +18,8 @@
  * exporter would only make it refuse the receive's signature there.
  */
 
-import { createActor } from "xstate";
-import type { Clock } from "../clock.ts";
 import type { CryptoProvider } from "../crypto.ts";
+import { MachineDriver } from "../machine_driver.ts";
 import type { Registry } from "../registry.ts";
 import { SyrupRecord, type SyrupValue } from "../syrup/value.ts";
 import { peerFromSyrup } from "../locator.ts";
@@ -43,7 +42,6 @@ export interface HandoffRolesOptions {
   directory: SessionDirectory;
   host: CapTPHost;
   registry: Registry;
-  clock: Clock;
   /** Hashes the give's receiver-key into a public ID to compare with ours. */
   crypto: CryptoProvider;
   randomBytes(n: number): Uint8Array;
@@ -110,7 +108,7 @@ export class HandoffRoles implements HandoffSeam {
    * is the gifter's key in a session we never saw: the exporter checks it).
    */
   #receive(from: CapTPSession, signedGive: SyrupRecord): Promise<unknown> {
-    const { host, registry, clock, directory } = this.#o;
+    const { host, registry, directory } = this.#o;
     const kit = host.makeRemotePromise({
       // Pipelined messages wait for the direct reference, then go in order.
       applyMethod: (_t, method, args) =>
@@ -202,20 +200,11 @@ export class HandoffRoles implements HandoffSeam {
         release: () => registry.release(code),
       },
     });
-    const actor = createActor(machine, {
-      input: { handoffMs: this.#o.handoffMs ?? 60_000 },
-      clock: {
-        setTimeout: (fn, ms) =>
-          registry.mint("captp.handoff.deadline", code, {
-            deadline: clock.now() + ms,
-            dispose: (_v, why) => {
-              if (why === "expired") fn();
-            },
-          }),
-        clearTimeout: (id: number) => registry.release(id),
-      },
-    });
-    actor.start();
+    const actor = new MachineDriver(
+      machine,
+      { handoffMs: this.#o.handoffMs ?? 60_000 },
+      { clock: registry.timers("captp.handoff.deadline", code) },
+    );
     return kit.promise;
   }
 

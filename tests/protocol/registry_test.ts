@@ -402,3 +402,24 @@ for (
     assert.equal(disposed.length, codes.size + handles.size);
   });
 }
+
+Deno.test("timers() is a Clock whose timers are registry entries of the kind", () => {
+  const clock = new ManualClock(0);
+  const registry = new Registry({ clock });
+  const timers = registry.timers("gift.deadline", "g1");
+  const fired: string[] = [];
+  timers.schedule(10, () => fired.push("a"));
+  const cancelB = timers.schedule(20, () => fired.push("b"));
+  timers.schedule(30, () => fired.push("c"));
+  assert.equal(timers.now(), 0);
+  assert.deepEqual(registry.stats().byKind, { "gift.deadline": 3 });
+  cancelB();
+  clock.advance(10);
+  assert.deepEqual(fired, ["a"]);
+  registry.close(); // disposes "c" without firing it
+  clock.advance(100);
+  assert.deepEqual(fired, ["a"]);
+  assert.equal(registry.stats().live, 0);
+  assert.equal(clock.pending, 0);
+  assert.throws(() => new Registry().timers("k", 1), TypeError);
+});

@@ -54,7 +54,6 @@ export function fixture(
   const sessions = [ac, bc, mc];
   const gifts = new GiftTable({
     registry,
-    clock,
     crypto,
     findSession: (id) =>
       sessions.find((s) => keys.compareBytes(s.id!, id) === 0),

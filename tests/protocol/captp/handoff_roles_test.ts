@@ -46,7 +46,6 @@ async function pair() {
     directory: bob.directory,
     host: testHost,
     registry: bob.registry,
-    clock: h.clock,
     crypto: nativeCrypto,
     randomBytes: (n) => nativeCrypto.randomBytes(n),
   });
