@@ -7,6 +7,7 @@
  * that is the extension point CapTP plugs into.
  */
 import type { Vat } from "./vat.ts";
+import type { RemoteHandler as CapTPRemoteHandler } from "../protocol/captp/host.ts";
 
 /** A methods object, or a function for a callable reference. */
 export type Behaviour =
@@ -27,16 +28,12 @@ export interface TurnQueue {
 }
 
 /**
- * Where messages to a remote presence or remote promise go. `target` is the
- * presence or the promise itself. Calls must not run user code synchronously.
+ * Where messages to a remote presence or remote promise go: the engine's
+ * handler (protocol/captp/host.ts), which may also answer `get`. `target` is
+ * the presence or the promise itself. Calls must not run user code
+ * synchronously.
  */
-export interface RemoteHandler {
-  applyMethod(
-    target: object,
-    method: string | undefined,
-    args: unknown[],
-  ): Promise<unknown>;
-  sendOnly(target: object, method: string | undefined, args: unknown[]): void;
+export interface RemoteHandler extends CapTPRemoteHandler {
   get?(target: object, field: string): Promise<unknown>;
 }
 

@@ -8,7 +8,8 @@
 /**
  * Where messages to a remote presence or remote promise go; the engine makes
  * one per import and per question. `target` is the presence or promise.
- * Mirrors runtime/refs.ts `RemoteHandler` so the adapter is a pass-through.
+ * runtime/refs.ts's `RemoteHandler` extends it, so the adapter is a
+ * pass-through.
  */
 export interface RemoteHandler {
   applyMethod(
