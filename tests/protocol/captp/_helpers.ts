@@ -20,6 +20,7 @@ import * as keys from "../../../protocol/captp/keys.ts";
 import { opStartSession } from "../../../protocol/captp/operations.ts";
 import type { CapTPSession } from "../../../protocol/captp/session.ts";
 import type { DialectName } from "../../../protocol/captp/_wire.ts";
+import type { Clock } from "../../../protocol/clock.ts";
 import { finish, Harness, makeVat, type Vat } from "./_harness.ts";
 
 // ---- Printing ----
@@ -118,11 +119,12 @@ export function hello(location: OCapNPeer): Uint8Array {
 export class RawPeer {
   readonly h = new Harness();
   readonly mallory: Vat = makeVat("mallory");
-  readonly bob: Vat = makeVat("bob");
+  readonly bob: Vat;
   readonly b: CapTPSession;
   #stand: CapTPSession;
 
-  private constructor(dialect?: DialectName) {
+  private constructor(dialect?: DialectName, makeBob?: (clock: Clock) => Vat) {
+    this.bob = makeBob?.(this.h.clock) ?? makeVat("bob");
     const [a, b] = this.h.connect(this.mallory, this.bob, {
       start: false,
       dialect,
@@ -133,8 +135,11 @@ export class RawPeer {
     this.b = b;
   }
 
-  static async open(options: { dialect?: DialectName } = {}) {
-    const peer = new RawPeer(options.dialect);
+  /** `makeBob` makes bob's vat on the harness clock (default `makeVat`). */
+  static async open(
+    options: { dialect?: DialectName; makeBob?: (clock: Clock) => Vat } = {},
+  ) {
+    const peer = new RawPeer(options.dialect, options.makeBob);
     peer.b.start();
     peer.b.handleMessage(hello(peer.mallory.location));
     const greeting = await peer.replies();
