@@ -170,7 +170,11 @@ export class Engine {
     const args = fromSyrup(op.args, this.#argsOptions) as unknown[];
     if (target instanceof Resolver) {
       target.settle(this.#resolution(args));
-      if (resolver !== undefined) this.#settleTo(Promise.resolve(), resolver);
+      // Telling a resolver answers nothing, but an answer position given
+      // with it is still claimed: the peer may pipeline on it or free it.
+      const done = Promise.resolve();
+      if (op.answerPos !== false) this.#setAnswer(op.answerPos, done);
+      if (resolver !== undefined) this.#settleTo(done, resolver);
       return;
     }
     if (op.answerPos === false && resolver === undefined) {

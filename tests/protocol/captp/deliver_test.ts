@@ -207,3 +207,44 @@ Deno.test("an incoming op:deliver reusing a live answer position aborts the sess
   assert.equal(p.b.state, "closed");
   await p.done();
 });
+
+Deno.test("a resolution delivered with an answer position leaves an answer there", async () => {
+  const p = await RawPeer.open();
+  p.bob.directory.swiss.publish(
+    far({ ask: (ref: unknown) => send(ref, "hello") }),
+    "asker",
+  );
+  const fetch = [sym("fetch"), bytes("asker")];
+  await p.exchange(msg("op:deliver", descExport(0), fetch, 0n, false));
+  // Bob asks the raw peer's export 5 a question: answer 0, resolver 1.
+  assert.deepEqual(
+    await p.exchange(
+      msg("op:deliver-only", descAnswer(0), [sym("ask"), importObject(5)]),
+    ),
+    ["<op:deliver <desc:export 5> ['hello] 0 <desc:import-object 1>>"],
+  );
+  // The resolution comes with answer position 7, which is then used.
+  assert.deepEqual(
+    await p.exchange(
+      msg("op:deliver", descExport(1), [sym("fulfill"), "hi"], 7n, false),
+      msg("op:listen", descAnswer(7), importObject(6)),
+    ),
+    [
+      "<op:gc-answers [0]>",
+      "<op:deliver <desc:export 6> ['fulfill <void>] false false>",
+      "<op:gc-exports [6] [1]>",
+    ],
+  );
+  assert.equal(p.b.state, "open");
+  p.bob.finalizer.collectAll();
+  assert.deepEqual(await p.replies(), ["<op:gc-exports [5] [1]>"]);
+  assert.deepEqual(
+    await p.exchange(
+      msg("op:gc-exports", [1n], [1n]),
+      msg("op:gc-answers", [0n, 7n]),
+    ),
+    [],
+  );
+  assertTablesEmpty(p.b);
+  await p.done();
+});
