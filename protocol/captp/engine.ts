@@ -50,7 +50,14 @@ export interface EngineOptions {
 const FULFILL = Symbol.for("fulfill");
 const BREAK = Symbol.for("break");
 const noop = () => {};
-const bootstrapMarker = Object.freeze({ bootstrap: true });
+/**
+ * Our bootstrap object as the vat sees it (`<desc:export 0>` in arguments,
+ * an op:listen on export 0): a class instance, so the data model passes it
+ * by reference and it goes back as `<desc:import-object 0>`; a plain object
+ * would cross as the struct `{"bootstrap": true}`.
+ */
+class BootstrapObject {}
+const bootstrapMarker = Object.freeze(new BootstrapObject());
 const BOOTSTRAP = BOOTSTRAP_POS as number as ImportPos;
 
 export class Engine {
@@ -86,7 +93,10 @@ export class Engine {
       exports: this.#exports,
       imports: this.#imports,
       questions,
-      encodeForeign: options.encodeForeign,
+      encodeForeign: (value) =>
+        value === bootstrapMarker
+          ? ops.descImportObject(BOOTSTRAP_POS)
+          : options.encodeForeign?.(value),
     });
   }
 

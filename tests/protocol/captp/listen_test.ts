@@ -131,3 +131,39 @@ Deno.test("op:listen with a non-boolean wants-partial aborts the session", async
   assert.equal(p.b.state, "closed");
   await p.done();
 });
+
+Deno.test("the bootstrap object crosses back as desc:import-object 0, never as a struct", async () => {
+  const p = await RawPeer.open();
+  p.bob.directory.swiss.publish(far({ echo: (x: unknown) => x }), "echo");
+  await p.exchange(
+    msg("op:deliver", descExport(0), [sym("fetch"), bytes("echo")], 0n, false),
+  );
+  assert.deepEqual(
+    await p.exchange(
+      msg("op:listen", descExport(0), importObject(3)),
+      msg(
+        "op:deliver",
+        descAnswer(0),
+        [sym("echo"), descExport(0)],
+        false,
+        importObject(4),
+      ),
+    ),
+    [
+      "<op:deliver <desc:export 3> ['fulfill <desc:import-object 0>] false false>",
+      "<op:gc-exports [3] [1]>",
+      "<op:deliver <desc:export 4> ['fulfill <desc:import-object 0>] false false>",
+      "<op:gc-exports [4] [1]>",
+    ],
+  );
+  assert.deepEqual(
+    await p.exchange(
+      msg("op:gc-exports", [0n], [2n]),
+      msg("op:gc-answers", [0n]),
+    ),
+    [],
+  );
+  assert.equal(p.b.state, "open");
+  assertTablesEmpty(p.b);
+  await p.done();
+});
