@@ -15,96 +15,35 @@
  * byte-mutated encoding, an oversized message or garbage.
  *
  * `observe` feeds back what the session wrote, so positions it exported
- * (`desc:import-*` in its messages) become likely targets.
+ * (`desc:import-*` in its messages) become likely targets. What needs no
+ * such knowledge is in _hostile_values.ts.
  */
 
 import { encode } from "../../../protocol/syrup/encode.ts";
-import { decode } from "../../../protocol/syrup/decode.ts";
 import {
   record,
-  SyrupRecord,
+  type SyrupRecord,
   type SyrupValue,
 } from "../../../protocol/syrup/value.ts";
-import { peerToSyrup } from "../../../protocol/locator.ts";
 import {
   arbitraryBytes,
   arbitraryValue,
   mutate,
   Prng,
 } from "../syrup/_arbitrary.ts";
-import { hello } from "./_helpers.ts";
-
-export { Prng };
-
-/** Methods of the fuzz vat's objects (hostile_test.ts), plus strangers. */
-export const METHODS = [
-  "echo",
-  "self",
-  "pair",
-  "data",
-  "tagged",
-  "fail",
-  "later",
-  "never",
-  "call",
-  "call-only",
-  "fetch",
-  "deposit-gift",
-  "withdraw-gift",
-  "fulfill",
-  "break",
-  "no-such-method",
-];
-
-/** Swiss numbers the fuzz vat publishes, and one it does not. */
-export const SWISS = ["thing", "fn", "data", "unknown"];
-
-const DESC_LABELS = [
-  "desc:export",
-  "desc:answer",
-  "desc:import-object",
-  "desc:import-promise",
-];
-const OTHER_LABELS = [
-  "desc:sig-envelope",
-  "desc:handoff-give",
-  "desc:handoff-receive",
-  "desc:tagged",
-  "desc:error",
-  "desc:bogus",
-  "ocapn-peer",
-  "ocapn-sturdyref",
-  "void",
-  "null",
-  "op:deliver",
-];
-
-/** Positions past every limit and values that are not positions at all. */
-const WEIRD_POSITIONS: SyrupValue[] = [
-  -1n,
-  -(2n ** 64n),
-  2n ** 32n - 1n,
-  2n ** 32n,
-  2n ** 53n,
-  2n ** 53n + 1n,
-  2n ** 80n,
-  1.0,
-  0.5,
-  -0,
-  NaN,
-  "1",
-  new Uint8Array([1]),
-  false,
-  true,
-  Symbol.for("a"),
-  [1n],
-  record("desc:export", 1n),
-];
-
-const MAX_BYTES = 1024 * 1024;
-
-const sym = (name: string) => Symbol.for(name);
-const utf8 = new TextEncoder();
+import {
+  anyDescriptor,
+  atom,
+  handoff,
+  METHODS,
+  oversized,
+  startSession,
+  SWISS,
+  sym,
+  utf8,
+  walk,
+  WEIRD_POSITIONS,
+} from "./_hostile_values.ts";
 
 export class HostileGenerator {
   readonly rng: Prng;
@@ -179,7 +118,7 @@ export class HostileGenerator {
     if (roll < 0.03) return mutate(r, encode(this.#operation()));
     if (roll < 0.035) return arbitraryBytes(r, 40);
     if (roll < 0.038) return encode(arbitraryValue(r, 3));
-    if (roll < 0.04) return this.#oversized();
+    if (roll < 0.04) return oversized();
     if (roll < 0.045) return this.#wrongArity();
     const op = encode(this.#operation());
     this.#clean = !this.#hostile;
@@ -229,7 +168,7 @@ export class HostileGenerator {
         r.next() < 0.8 ? "hostile" : arbitraryValue(r, 2),
       );
     }
-    return this.#startSession();
+    return startSession(this.rng);
   }
 
   // ---- Positions ----
@@ -259,7 +198,7 @@ export class HostileGenerator {
     if (roll < 0.95 || !this.#hostile) {
       return record("desc:answer", this.#position(this.#ourAnswers));
     }
-    return this.#anyDescriptor();
+    return anyDescriptor(this.rng);
   }
 
   #newAnswerPos(): SyrupValue {
@@ -291,7 +230,7 @@ export class HostileGenerator {
     } else if (roll < 0.85 || !this.#hostile) {
       pos = this.#position(this.#ourExports);
     } else pos = r.pick(WEIRD_POSITIONS);
-    if (this.#hostile && r.next() < 0.3) return this.#anyDescriptor();
+    if (this.#hostile && r.next() < 0.3) return anyDescriptor(this.rng);
     return record(
       r.next() < 0.8 ? "desc:import-object" : "desc:import-promise",
       pos,
@@ -300,18 +239,6 @@ export class HostileGenerator {
 
   #resolverOrFalse(): SyrupValue {
     return this.rng.next() < 0.3 ? false : this.#resolver();
-  }
-
-  /** Any descriptor: right or wrong label, right or wrong arity. */
-  #anyDescriptor(): SyrupValue {
-    const r = this.rng;
-    const label = r.next() < 0.7 ? r.pick(DESC_LABELS) : r.pick(OTHER_LABELS);
-    const arity = r.next() < 0.7 ? 1 : r.int(4);
-    const fields = Array.from(
-      { length: arity },
-      () => r.next() < 0.8 ? BigInt(r.int(6)) : r.pick(WEIRD_POSITIONS),
-    );
-    return record(label, ...fields);
   }
 
   // ---- Arguments ----
@@ -338,10 +265,10 @@ export class HostileGenerator {
         ? record("desc:export", this.#position(this.#exported))
         : record("desc:answer", this.#position(this.#ourAnswers));
     }
-    if (roll < 0.36 && this.#hostile) return this.#anyDescriptor();
-    if (roll < 0.40) return this.#handoff();
+    if (roll < 0.36 && this.#hostile) return anyDescriptor(this.rng);
+    if (roll < 0.40) return handoff(this.rng);
     if (roll < 0.44 && this.#hostile) return arbitraryValue(r, 2); // sets, odd records
-    if (depth <= 0 || roll < 0.7) return this.#atom();
+    if (depth <= 0 || roll < 0.7) return atom(this.rng, this.#hostile);
     const size = r.int(4);
     switch (r.int(4)) {
       case 0: {
@@ -363,72 +290,6 @@ export class HostileGenerator {
       default:
         return Array.from({ length: size }, () => this.#value(depth - 1));
     }
-  }
-
-  #atom(): SyrupValue {
-    const r = this.rng;
-    switch (r.int(8)) {
-      case 0:
-        return BigInt(r.int(100)) - 10n;
-      case 1:
-        return r.next() * 100;
-      case 2:
-        return r.pick(["", "hello", "x".repeat(r.int(50))]);
-      case 3:
-        return utf8.encode(r.pick(SWISS));
-      case 4:
-        return sym(r.pick(METHODS));
-      case 5:
-        return r.next() < 0.5;
-      case 6:
-        return record(r.pick(["void", "null"]));
-      default:
-        return record("desc:error", this.#hostile ? 7n : "oops");
-    }
-  }
-
-  /** A handoff certificate: plausible shape, keys and signature unchecked. */
-  #handoff(): SyrupValue {
-    const r = this.rng;
-    const key = [sym("public-key"), [
-      sym("ecc"),
-      [sym("curve"), sym("Ed25519")],
-      [sym("flags"), sym("eddsa")],
-      [sym("q"), r.bytes(32)],
-    ]];
-    const sig = [sym("sig-val"), [sym("eddsa"), [sym("r"), r.bytes(32)], [
-      sym("s"),
-      r.bytes(32),
-    ]]];
-    const location = peerToSyrup({
-      transport: "memory",
-      designator: r.pick(["carol", "bob", "mallory", "nobody"]),
-      hints: {},
-    });
-    const give = record(
-      "desc:sig-envelope",
-      record(
-        "desc:handoff-give",
-        key,
-        location,
-        r.bytes(32),
-        r.bytes(32),
-        r.bytes(r.int(9)),
-      ),
-      sig,
-    );
-    if (r.next() < 0.5) return give;
-    return record(
-      "desc:sig-envelope",
-      record(
-        "desc:handoff-receive",
-        r.bytes(32),
-        r.bytes(32),
-        BigInt(r.int(3)),
-        give,
-      ),
-      sig,
-    );
   }
 
   // ---- Whole operations ----
@@ -518,33 +379,6 @@ export class HostileGenerator {
     return record(label, positions);
   }
 
-  #startSession(): SyrupRecord {
-    const r = this.rng;
-    if (r.next() < 0.5) {
-      const location = {
-        transport: "memory",
-        designator: "mallory",
-        hints: {},
-      };
-      return decode(hello(location)) as SyrupRecord;
-    }
-    return record(
-      "op:start-session",
-      r.pick(["1.0", "0.9"]),
-      arbitraryValue(r, 2),
-      arbitraryValue(r, 2),
-      arbitraryValue(r, 2),
-    );
-  }
-
-  #oversized(): Uint8Array {
-    return encode(record(
-      "op:deliver-only",
-      record("desc:export", 0n),
-      [sym("echo"), new Uint8Array(MAX_BYTES)],
-    ));
-  }
-
   #wrongArity(): Uint8Array {
     const r = this.rng;
     const label = r.pick([
@@ -565,20 +399,5 @@ export class HostileGenerator {
       label,
       ...Array.from({ length: n }, () => this.#value(1)),
     ));
-  }
-}
-
-/** Calls `visit` on every record inside `value`. */
-function walk(value: SyrupValue, visit: (rec: SyrupRecord) => void): void {
-  if (value instanceof SyrupRecord) {
-    visit(value);
-    for (const f of value.fields) walk(f, visit);
-  } else if (Array.isArray(value)) {
-    for (const item of value) walk(item, visit);
-  } else if (value instanceof Map) {
-    for (const [k, v] of value) {
-      walk(k, visit);
-      walk(v, visit);
-    }
   }
 }
