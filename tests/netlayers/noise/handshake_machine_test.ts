@@ -30,6 +30,19 @@ function driverFor(
   return { actor, sent };
 }
 
+/** An XX dialer (no key for the responder) and its responder. */
+function xxPair(clock: ManualClock) {
+  const d = driverFor(
+    { initiator: true, options: { identity: makeIdentity() } },
+    clock,
+  );
+  const r = driverFor({
+    initiator: false,
+    options: { identity: makeIdentity() },
+  }, clock);
+  return { d, r };
+}
+
 const state = (a: { getSnapshot(): { value: unknown } }) =>
   a.getSnapshot().value;
 
@@ -65,14 +78,7 @@ Deno.test("IK: idle -> initiating -> established on both sides, then closed", ()
 
 Deno.test("XX: the responder passes through awaitingFinal to established", () => {
   const clock = new ManualClock(0);
-  const d = driverFor(
-    { initiator: true, options: { identity: makeIdentity() } },
-    clock,
-  );
-  const r = driverFor({
-    initiator: false,
-    options: { identity: makeIdentity() },
-  }, clock);
+  const { d, r } = xxPair(clock);
   d.actor.send({ type: "DIAL" });
   r.actor.send({ type: "INITIATION", message: d.sent[0] });
   assert.equal(state(r.actor), "awaitingFinal");
@@ -106,14 +112,7 @@ Deno.test("initiating times out into failed with a 'timeout' error", () => {
 
 Deno.test("awaitingFinal times out into failed", () => {
   const clock = new ManualClock(0);
-  const d = driverFor(
-    { initiator: true, options: { identity: makeIdentity() } },
-    clock,
-  );
-  const r = driverFor({
-    initiator: false,
-    options: { identity: makeIdentity() },
-  }, clock);
+  const { d, r } = xxPair(clock);
   d.actor.send({ type: "DIAL" });
   r.actor.send({ type: "INITIATION", message: d.sent[0] });
   clock.advance(1000);
