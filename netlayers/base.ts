@@ -95,8 +95,12 @@ export abstract class FramedConnection implements Connection {
     this.#events = events;
     const backlog = this.#backlog;
     this.#backlog = [];
+    // What arrived before attach is replayed even if the connection has
+    // closed since (its decode error included); only a handler closing it
+    // during the replay stops it, as receive() stops once closing.
+    const wasOpen = this.#state === "open";
     for (const item of backlog) {
-      if (this.#state === "closed") break;
+      if (wasOpen && this.#state !== "open") break;
       if (item.kind === "message") this.#emitMessage(item.value);
       else this.#emitError(item.error);
     }
