@@ -65,9 +65,12 @@ export async function authenticatedRawSocket(netlayer: WebSocketNetlayer) {
   return raw;
 }
 
-/** A plain Deno.serve websocket server whose first answer the test chooses. */
+/**
+ * A plain Deno.serve websocket server whose answer to each frame the test
+ * chooses ("" sends nothing); `socket` lets a test send more or close.
+ */
 export function fakeServer(
-  answer: (challenge: Uint8Array) => Uint8Array | string,
+  answer: (challenge: Uint8Array, socket: WebSocket) => Uint8Array | string,
 ) {
   const sockets: Promise<unknown>[] = [];
   let challenged!: () => void;
@@ -80,7 +83,7 @@ export function fakeServer(
       sockets.push(event(socket, "close"));
       socket.onmessage = (e) => {
         challenged();
-        const reply = answer(new Uint8Array(e.data as ArrayBuffer));
+        const reply = answer(new Uint8Array(e.data as ArrayBuffer), socket);
         if (reply !== "") socket.send(reply);
       };
       return response;

@@ -1,0 +1,289 @@
+/**
+ * The generator behind tests/netlayers/websocket_hostile_test.ts: a seeded
+ * PRNG, the frames a hostile websocket peer sends (mostly well formed, with
+ * a hostile share: bit flips, truncation, wrong labels and arity, text and
+ * empty frames, oversize frames, two messages or half a message in one
+ * frame, replays), an oracle saying which challenges and answers a correct
+ * peer must accept, and a connection observer that records what the victim
+ * saw. Everything here is a pure function of the seed, so a failing
+ * sequence replays from its seed alone.
+ */
+
+import type { Connection } from "../../netlayers/types.ts";
+import { ConnectionClosedError } from "../../netlayers/errors.ts";
+import { decode } from "../../protocol/syrup/decode.ts";
+import { encode } from "../../protocol/syrup/encode.ts";
+import {
+  labelOf,
+  record,
+  SyrupRecord,
+  type SyrupValue,
+} from "../../protocol/syrup/value.ts";
+import { signatureFromSyrup } from "../../protocol/captp/keys.ts";
+import { crypto } from "./_websocket_fixtures.ts";
+
+/** mulberry32: small, seedable, good enough to pick among cases. */
+export class Rng {
+  #state: number;
+  constructor(seed: number) {
+    this.#state = seed >>> 0;
+  }
+  next(): number {
+    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)];
+  }
+  bytes(n: number): Uint8Array {
+    return Uint8Array.from({ length: n }, () => this.int(256));
+  }
+}
+
+export function envNumber(name: string, fallback: number): number {
+  try {
+    const value = Deno.env.get(name);
+    return value === undefined ? fallback : Number(value);
+  } catch {
+    return fallback; // no --allow-env
+  }
+}
+
+/** A frame as sent: binary, or text (which the layer must refuse). */
+export type Frame = Uint8Array | string;
+
+export function showFrame(frame: Frame): string {
+  if (typeof frame === "string") return `text ${JSON.stringify(frame)}`;
+  const text = Array.from(
+    frame.subarray(0, 96),
+    (b) => b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${hex(b)}`,
+  ).join("");
+  return `${frame.length}B ${text}${frame.length > 96 ? "..." : ""}`;
+}
+
+function hex(b: number): string {
+  return b.toString(16).padStart(2, "0");
+}
+
+const concat = (...parts: Uint8Array[]) =>
+  new Uint8Array(parts.flatMap((p) => [...p]));
+
+/** `bytes` damaged one way or another: never the same bytes back. */
+export function mutate(rng: Rng, bytes: Uint8Array): [string, Uint8Array] {
+  const out = bytes.slice();
+  switch (rng.int(6)) {
+    case 0: {
+      const flips = 1 + rng.int(3);
+      for (let i = 0; i < flips; i++) {
+        out[rng.int(out.length)] ^= 1 << rng.int(8);
+      }
+      return [`${flips} bit flip(s)`, out];
+    }
+    case 1:
+      return ["truncated", out.subarray(0, rng.int(out.length))];
+    case 2:
+      return ["garbage appended", concat(out, rng.bytes(1 + rng.int(8)))];
+    case 3:
+      return ["doubled", concat(out, out)];
+    case 4: {
+      const at = rng.int(out.length);
+      return [
+        "byte inserted",
+        concat(out.subarray(0, at), rng.bytes(1), out.subarray(at)),
+      ];
+    }
+    default: {
+      const at = rng.int(out.length);
+      out[at] = rng.int(256);
+      return ["byte replaced", out];
+    }
+  }
+}
+
+/** Syrup that is not a challenge: wrong label, arity or payload. */
+export function wrongChallenge(rng: Rng): [string, Frame] {
+  const payload = crypto.randomBytes(32);
+  const cases: [string, () => Frame][] = [
+    ["wrong label", () => encode(record("op:peer-auth", payload))],
+    ["no fields", () => encode(record("init:peer-auth"))],
+    ["two fields", () => encode(record("init:peer-auth", payload, payload))],
+    ["string payload", () => encode(record("init:peer-auth", "x".repeat(32)))],
+    [
+      "15-byte payload",
+      () => encode(record("init:peer-auth", payload.subarray(0, 15))),
+    ],
+    ["a list", () => encode([Symbol.for("init:peer-auth"), payload])],
+    [
+      "nested",
+      () => encode(record("init:peer-auth", record("init:peer-auth", payload))),
+    ],
+    ["deep", () => new TextEncoder().encode("[".repeat(40) + "]".repeat(40))],
+    ["oversize", () => encode(record("init:peer-auth", rng.bytes(1100)))],
+    [
+      "text",
+      () =>
+        new TextDecoder("latin1").decode(
+          encode(record("init:peer-auth", payload)),
+        ),
+    ],
+    ["empty", () => new Uint8Array()],
+    ["garbage", () => rng.bytes(1 + rng.int(80))],
+    ["64 raw bytes (Goblins v0.17)", () => rng.bytes(64)],
+    [
+      "an envelope",
+      () =>
+        encode(
+          record("desc:sig-envelope", record("init:peer-auth", payload), "sig"),
+        ),
+    ],
+  ];
+  const [what, make] = rng.pick(cases);
+  return [what, make()];
+}
+
+/** What the server must accept as a challenge (netlayers/_websocket_auth.ts). */
+export function isChallenge(frame: Frame): boolean {
+  if (typeof frame === "string" || frame.length > 1024) return false;
+  let value: SyrupValue;
+  try {
+    value = decode(frame, { maxLength: 1024, maxDepth: 8 });
+  } catch {
+    return false;
+  }
+  return labelOf(value) === "init:peer-auth" &&
+    (value as SyrupRecord).fields.length === 1 &&
+    (value as SyrupRecord).fields[0] instanceof Uint8Array &&
+    ((value as SyrupRecord).fields[0] as Uint8Array).length >= 16;
+}
+
+/**
+ * Whether `frame` proves `publicKey` for `challenge`: the envelope record
+ * holding that very challenge and an eddsa signature over its bytes.
+ */
+export function provesKey(
+  frame: Frame,
+  challenge: Uint8Array,
+  publicKey: Uint8Array,
+): boolean {
+  if (typeof frame === "string") return false;
+  try {
+    const envelope = decode(frame, { maxLength: 1024, maxDepth: 8 });
+    if (
+      labelOf(envelope) !== "desc:sig-envelope" ||
+      (envelope as SyrupRecord).fields.length !== 2
+    ) return false;
+    const [signed, sig] = (envelope as SyrupRecord).fields;
+    return labelOf(signed) === "init:peer-auth" &&
+      crypto.ed25519.verify(publicKey, challenge, signatureFromSyrup(sig));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Frames a peer sends once authenticated, each marked with whether the
+ * framing itself (not CapTP) must refuse it: `maxLength` is the victim's.
+ */
+export function postAuthFrame(
+  rng: Rng,
+  maxLength: number,
+  valid: Uint8Array,
+): { what: string; frame: Frame; badFraming: boolean } {
+  const cases: [string, boolean, () => Frame][] = [
+    [
+      "garbage",
+      true,
+      () => concat(new TextEncoder().encode("]"), rng.bytes(rng.int(40))),
+    ],
+    ["text frame", true, () => "<8'op:abort3\"bye>"],
+    ["empty frame", true, () => new Uint8Array()],
+    ["oversize frame", true, () => encode(rng.bytes(maxLength + rng.int(64)))],
+    ["two messages", true, () => concat(valid, valid)],
+    [
+      "half a message",
+      true,
+      () => valid.subarray(0, 1 + rng.int(valid.length - 1)),
+    ],
+    ["mutated message", false, () => mutate(rng, valid)[1]],
+    ["unknown op", false, () => encode(record("op:bogus", 1n))],
+    ["bare string", false, () => encode("hello")],
+    [
+      "deep nesting",
+      true,
+      () => new TextEncoder().encode("[".repeat(200) + "]".repeat(200)),
+    ],
+  ];
+  const [what, badFraming, make] = rng.pick(cases);
+  return { what, frame: make(), badFraming };
+}
+
+/** What the victim's side of one connection reported. */
+export interface Observed {
+  errors: Error[];
+  closeReason: Promise<Error | undefined>;
+  /** Events delivered after `close` (must stay 0). */
+  late: number;
+}
+
+/**
+ * Wraps `connection.attach` so the test sees the events its consumer
+ * (the node, or nobody) is given, without changing them.
+ */
+export function observe(connection: Connection): Observed {
+  let closed!: (reason: Error | undefined) => void;
+  const seen: Observed = {
+    errors: [],
+    closeReason: new Promise((resolve) => closed = resolve),
+    late: 0,
+  };
+  let over = false;
+  const attach = connection.attach.bind(connection);
+  connection.attach = (events) =>
+    attach({
+      message(value) {
+        if (over) seen.late++;
+        events.message(value);
+      },
+      error(error) {
+        if (over) seen.late++;
+        seen.errors.push(error);
+        events.error(error);
+      },
+      close(reason) {
+        if (over) seen.late++;
+        over = true;
+        closed(reason);
+        events.close(reason);
+      },
+    });
+  return seen;
+}
+
+/**
+ * Why an observed error is not one the layer may give: the framing's own
+ * refusals are SyntaxError (decoder), RangeError (over maxLength) and
+ * TypeError (text frame); a close reason is ours, the peer's (typed) or
+ * the consumer's. Undefined when it is fine.
+ */
+export function badError(error: Error): string | undefined {
+  if (/internal/i.test(error.message)) {
+    return `internal error: ${error.message}`;
+  }
+  if (error instanceof SyntaxError) return undefined;
+  if (error instanceof RangeError && /exceeds maxLength/.test(error.message)) {
+    return undefined;
+  }
+  if (error instanceof TypeError && /^Text frame/.test(error.message)) {
+    return undefined;
+  }
+  if (error instanceof ConnectionClosedError) return undefined;
+  return `${error.name}: ${error.message}`;
+}

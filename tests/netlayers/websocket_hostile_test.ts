@@ -1,0 +1,495 @@
+/**
+ * A hostile peer against the websocket netlayer, both ways, over real
+ * loopback (STYLE.md: bad input never crashes, never corrupts a table,
+ * never leaks; the misbehaving connection ends with a typed error and the
+ * other sessions carry on). Frames come from _hostile_websocket.ts.
+ *
+ * Hostile client -> listener (with an OCapNNode on it): each sequence
+ * opens a raw WebSocket and sends a challenge that is correct, mutated or
+ * wrong (label, arity, payload, text, empty, oversize, two in a frame),
+ * closes early, or stalls past the handshake deadline on the ManualClock.
+ * The server must answer exactly the challenges a correct server accepts,
+ * with an envelope signing the bytes sent, and close on the rest. Once
+ * authenticated it sends op:start-session or not, then hostile CapTP
+ * frames (garbage, text, empty, oversize, two or half messages, replays,
+ * op:abort, a stall past the CapTP deadline) and a last fatal frame or a
+ * close: when the server ends the connection, its last word is op:abort
+ * (unless we aborted first), the reason never "internal". After every
+ * sequence the listener, the node's sessions, its registry and the clock's
+ * timers are back where they were; at the end an honest session made before
+ * the run still answers, and a fresh one connects.
+ *
+ * Hostile server -> client: a fake server answers the challenge with a
+ * correct envelope, a mutated one, another key's, a signature over other
+ * bytes, garbage, or nothing (stall or close), then hostile frames. The
+ * dial must succeed exactly when the first answer proves the key, and
+ * otherwise fail with PeerAuthError or ConnectFailedError; a connection
+ * delivers the frames that decode, then one error for the first that does
+ * not, then closes.
+ *
+ * `deno task test` runs 24 sequences each way from seed 1. Long run:
+ *
+ *   WEBSOCKET_FUZZ_SEQUENCES=2000 WEBSOCKET_FUZZ_SEED=7 \
+ *     deno test -A tests/netlayers/websocket_hostile_test.ts
+ *
+ * Sequence i uses seed WEBSOCKET_FUZZ_SEED + i; a failure prints it and the
+ * frames sent. Replay it alone with WEBSOCKET_FUZZ_SEED=<seed>
+ * WEBSOCKET_FUZZ_SEQUENCES=1.
+ */
+import assert from "node:assert/strict";
+import { ConnectFailedError } from "../../netlayers/errors.ts";
+import { PeerAuthError } from "../../netlayers/websocket.ts";
+import {
+  designatorKey,
+  makeChallenge,
+} from "../../netlayers/_websocket_auth.ts";
+import type { Connection, Netlayer, OCapNPeer } from "../../netlayers/types.ts";
+import { E } from "../../runtime/e.ts";
+import { OCapNNode } from "../../runtime/node.ts";
+import { encodeBase32 } from "../../protocol/base32.ts";
+import { ManualClock } from "../../protocol/manual_clock.ts";
+import { decode } from "../../protocol/syrup/decode.ts";
+import { encode } from "../../protocol/syrup/encode.ts";
+import {
+  labelOf,
+  record,
+  SyrupRecord,
+  type SyrupValue,
+} from "../../protocol/syrup/value.ts";
+import { signatureToSyrup } from "../../protocol/captp/keys.ts";
+import { hello } from "../protocol/captp/_helpers.ts";
+import { Inbox } from "./_inbox.ts";
+import { crypto, fakeServer, listen } from "./_websocket_fixtures.ts";
+import {
+  badError,
+  envNumber,
+  type Frame,
+  isChallenge,
+  mutate,
+  observe,
+  type Observed,
+  postAuthFrame,
+  provesKey,
+  Rng,
+  showFrame,
+  wrongChallenge,
+} from "./_hostile_websocket.ts";
+
+const SEQUENCES = envNumber("WEBSOCKET_FUZZ_SEQUENCES", 24);
+const SEED = envNumber("WEBSOCKET_FUZZ_SEED", 1);
+const HANDSHAKE_MS = 5000;
+const CAPTP_HANDSHAKE_MS = 7000;
+const MAX_LENGTH = 4096;
+const REFUSALS = ["bad challenge", "text frame", "no challenge"];
+
+/** Lets the sockets' events run until `done()` holds; fails after many turns. */
+async function until(what: string, done: () => boolean): Promise<void> {
+  for (let turn = 0; !done(); turn++) {
+    if (turn > 2000) throw new Error(`Never settled: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+/** A raw client socket that records every frame it gets. */
+class RawClient {
+  readonly frames: Frame[] = [];
+  readonly ws: WebSocket;
+  readonly closed: Promise<CloseEvent>;
+  isClosed = false;
+  weClosed = false;
+  #log: string[];
+  constructor(url: string, log: string[]) {
+    this.#log = log;
+    this.ws = new WebSocket(url);
+    this.ws.binaryType = "arraybuffer";
+    this.ws.onmessage = (e) =>
+      this.frames.push(
+        typeof e.data === "string" ? e.data : new Uint8Array(e.data),
+      );
+    this.closed = new Promise((resolve) =>
+      this.ws.onclose = (e) => {
+        this.isClosed = true;
+        resolve(e);
+      }
+    );
+  }
+  opened(): Promise<unknown> {
+    return new Promise((resolve) => this.ws.onopen = resolve);
+  }
+  send(what: string, frame: Frame): void {
+    this.#log.push(`${what}: ${showFrame(frame)}`);
+    if (!this.isClosed) this.ws.send(frame);
+  }
+  close(): void {
+    this.#log.push("client closes");
+    this.weClosed = true;
+    this.ws.close();
+  }
+  /** Until `n` frames have come or the socket closed. */
+  frame(n: number): Promise<void> {
+    return until(`frame ${n}`, () => this.frames.length >= n || this.isClosed);
+  }
+}
+
+/** `netlayer` as the node sees it, each accepted connection observed. */
+function observing(netlayer: Netlayer, seen: Observed[]): Netlayer {
+  return {
+    transport: netlayer.transport,
+    location: netlayer.location,
+    connect: (peer) => netlayer.connect(peer),
+    onAccept: (handler) =>
+      netlayer.onAccept((c: Connection) => {
+        seen.push(observe(c));
+        handler(c);
+      }),
+    close: () => netlayer.close(),
+  };
+}
+
+async function checkObserved(seen: Observed[]): Promise<void> {
+  for (const o of seen) {
+    const reason = await o.closeReason;
+    for (const error of o.errors) assert.equal(badError(error), undefined);
+    // The node closes with its abort reason as a plain Error.
+    if (reason && reason.constructor !== Error) {
+      assert.equal(badError(reason), undefined);
+    }
+    assert.doesNotMatch(reason?.message ?? "", /internal/i);
+    assert.equal(o.late, 0, "events after close");
+  }
+}
+
+interface Victim {
+  url: string;
+  publicKey: Uint8Array;
+  clock: ManualClock;
+  seen: Observed[];
+}
+
+async function hostileClient(rng: Rng, v: Victim, log: string[]) {
+  const raw = new RawClient(v.url, log);
+  await raw.opened();
+  let first: Frame | undefined;
+  const roll = rng.next();
+  if (roll < 0.45) first = makeChallenge(crypto);
+  else if (roll < 0.6) {
+    const [what, bytes] = mutate(rng, makeChallenge(crypto));
+    log.push(`challenge ${what}`);
+    first = bytes;
+  } else if (roll < 0.82) {
+    const [what, frame] = wrongChallenge(rng);
+    log.push(`challenge ${what}`);
+    first = frame;
+  } else if (roll < 0.9) {
+    if (rng.chance(0.5)) {
+      raw.send("half challenge", makeChallenge(crypto).subarray(0, 20));
+    }
+    raw.close();
+  } else {
+    log.push("stall");
+    v.clock.advance(HANDSHAKE_MS);
+    assert.equal((await raw.closed).reason, "no challenge");
+  }
+  if (first === undefined) return await raw.closed;
+  raw.send("challenge", first);
+  const burst = rng.chance(0.15);
+  if (burst) {
+    for (let i = rng.int(3); i >= 0; i--) {
+      const step = postAuthFrame(rng, MAX_LENGTH, encode("hi"));
+      raw.send(`burst ${step.what}`, step.frame);
+    }
+  }
+  await raw.frame(1);
+  if (!isChallenge(first)) {
+    const event = await raw.closed;
+    assert.equal(raw.frames.length, 0, "server answered a bad challenge");
+    // Deno's server resets the TCP connection when it closes with frames
+    // still unread (a burst after a large frame), so the close is unclean.
+    if (!burst) {
+      assert.equal(event.code, 1000, `close ${event.code} "${event.reason}"`);
+      assert.ok(REFUSALS.includes(event.reason), event.reason);
+    }
+    return;
+  }
+  assert.ok(raw.frames.length > 0, "server refused a good challenge");
+  const answer = raw.frames[0];
+  assert.ok(provesKey(answer, first as Uint8Array, v.publicKey), "bad answer");
+  let abortedByUs = false;
+  const designator = encodeBase32(rng.bytes(32));
+  const ours = { transport: "websocket", designator, hints: {} };
+  const greeting = hello(ours);
+  if (!burst && rng.chance(0.75)) raw.send("op:start-session", greeting);
+  for (let i = burst ? 0 : rng.int(4); i > 0; i--) {
+    const kind = rng.int(10);
+    if (kind < 5) {
+      const step = postAuthFrame(rng, MAX_LENGTH, greeting);
+      raw.send(step.what, step.frame);
+    } else if (kind === 5) raw.send("replayed challenge", first);
+    else if (kind === 6) raw.send("replayed answer", answer);
+    else if (kind === 7) {
+      abortedByUs = true;
+      raw.send("op:abort", encode(record("op:abort", "bye")));
+    } else if (kind === 8) raw.send("second op:start-session", hello(ours));
+    else {
+      log.push("stall past the CapTP deadline");
+      await raw.frame(2);
+      v.clock.advance(CAPTP_HANDSHAKE_MS);
+    }
+  }
+  if (rng.chance(0.3)) raw.close();
+  else raw.send("last word", new TextEncoder().encode("]"));
+  await raw.closed;
+  const captp = raw.frames.slice(1);
+  if (!raw.weClosed && !abortedByUs) {
+    const last = captp.at(-1);
+    assert.ok(last instanceof Uint8Array, "server closed without op:abort");
+    const value = decode(last);
+    assert.equal(labelOf(value), "op:abort", "server's last word");
+    const reason = String((value as SyrupRecord).fields[0]);
+    log.push(`op:abort ${JSON.stringify(reason)}`);
+    assert.doesNotMatch(reason, /internal/i);
+  }
+}
+
+Deno.test("websocket listener: a hostile client ends with a typed refusal or op:abort, leaks nothing, and other sessions carry on", async () => {
+  const clock = new ManualClock();
+  const netlayer = listen({
+    clock,
+    handshakeTimeoutMs: HANDSHAKE_MS,
+    maxLength: MAX_LENGTH,
+  });
+  const node = new OCapNNode({ clock, handshakeTimeoutMs: CAPTP_HANDSHAKE_MS });
+  const seen: Observed[] = [];
+  node.listen(observing(netlayer, seen));
+  const thing = node.vat.makeFar("Thing", { ping: (n: bigint) => n + 1n });
+  const uri = node.publishUri(thing, { swiss: "thing" });
+  const honest = new OCapNNode({ clock });
+  honest.listen(listen({ clock }));
+  const fresh = new OCapNNode({ clock });
+  fresh.listen(listen({ clock }));
+  try {
+    const ref = await honest.enliven(uri);
+    assert.equal(await E(ref).ping(1n), 2n);
+    const base = {
+      connections: netlayer.connectionCount,
+      sessions: node.sessions.length,
+      live: node.registry.stats().live,
+      timers: clock.pending,
+    };
+    const victim = {
+      url: netlayer.location.hints.url,
+      publicKey: designatorKey(netlayer.location.designator),
+      clock,
+      seen,
+    };
+    for (let i = 0; i < SEQUENCES; i++) {
+      const seed = SEED + i;
+      const log: string[] = [];
+      const from = seen.length;
+      try {
+        await hostileClient(new Rng(seed), victim, log);
+        await until(
+          "the listener's connections",
+          () =>
+            netlayer.connectionCount === base.connections &&
+            node.sessions.length === base.sessions &&
+            node.registry.stats().live === base.live &&
+            clock.pending === base.timers,
+        );
+        await checkObserved(seen.slice(from));
+      } catch (error) {
+        throw new Error(
+          `Hostile client, WEBSOCKET_FUZZ_SEED=${seed}: ${
+            (error as Error).message
+          }\n  sent:\n    ${log.join("\n    ")}`,
+          { cause: error },
+        );
+      }
+    }
+    assert.equal(await E(ref).ping(41n), 42n);
+    assert.equal(await E(await fresh.enliven(uri)).ping(6n), 7n);
+  } finally {
+    await fresh.close();
+    await honest.close();
+    await node.close();
+  }
+  assert.equal(node.registry.stats().live, 0);
+  assert.equal(netlayer.connectionCount, 0);
+});
+
+/** What the fake server does with one connection's challenge. */
+interface ServerScript {
+  challenge: Uint8Array;
+  first?: Frame;
+  /** Frames after the answer, each with whether it decodes as one value. */
+  after: { frame: Frame; decodes: boolean }[];
+  close: boolean;
+}
+
+/** The answer and what follows it, chosen by the seed and recorded in `log`. */
+function serverScript(
+  rng: Rng,
+  key: { secretKey: Uint8Array },
+  challenge: Uint8Array,
+  log: string[],
+): ServerScript {
+  const sign = (bytes: Uint8Array, secret = key.secretKey) =>
+    signatureToSyrup(crypto.ed25519.sign(secret, bytes));
+  const valid = encode(
+    record("desc:sig-envelope", decode(challenge), sign(challenge)),
+  );
+  const roll = rng.next();
+  let first: Frame | undefined = valid;
+  let what = "valid answer";
+  if (roll < 0.15) [what, first] = mutate(rng, valid);
+  else if (roll < 0.2) {
+    what = "another key's answer";
+    const other = crypto.ed25519.generateKeyPair().secretKey;
+    first = encode(
+      record("desc:sig-envelope", decode(challenge), sign(challenge, other)),
+    );
+  } else if (roll < 0.25) {
+    what = "a signature over other bytes";
+    const other = makeChallenge(crypto);
+    first = encode(record("desc:sig-envelope", decode(other), sign(other)));
+  } else if (roll < 0.3) [what, first] = ["the challenge echoed", challenge];
+  else if (roll < 0.4) [what, first] = wrongChallenge(rng);
+  else if (roll < 0.43) {
+    what = "a bare sig-val (Goblins v0.17)";
+    first = encode(sign(challenge));
+  } else if (roll < 0.5) [what, first] = ["silence", undefined];
+  const after: ServerScript["after"] = [];
+  for (let i = first === undefined ? 0 : rng.int(4); i > 0; i--) {
+    const step = postAuthFrame(rng, MAX_LENGTH, encode("hello"));
+    let decodes = typeof step.frame !== "string" &&
+      step.frame.length <= MAX_LENGTH;
+    try {
+      if (decodes) decode(step.frame as Uint8Array);
+    } catch {
+      decodes = false;
+    }
+    after.push({ frame: step.frame, decodes });
+  }
+  const close = first !== undefined && rng.chance(0.5);
+  log.push(`server: ${what}: ${first === undefined ? "-" : showFrame(first)}`);
+  for (const a of after) log.push(`server then: ${showFrame(a.frame)}`);
+  if (close || (first === undefined && rng.chance(0.5))) {
+    log.push("server closes");
+    return { challenge, first, after, close: true };
+  }
+  return { challenge, first, after, close };
+}
+
+Deno.test("websocket client: a hostile server fails the dial with a typed error, or the connection delivers what decodes and ends cleanly", async () => {
+  const clock = new ManualClock();
+  const key = crypto.ed25519.generateKeyPair();
+  let rng = new Rng(SEED);
+  let log: string[] = [];
+  let script: ServerScript | undefined;
+  const fake = fakeServer((challenge, socket) => {
+    if (script) return ""; // Frames after the challenge: ignored.
+    script = serverScript(rng, key, challenge, log);
+    if (script.first !== undefined) socket.send(script.first);
+    for (const { frame } of script.after) socket.send(frame);
+    if (script.close) socket.close(1000, "hostile server leaves");
+    return "";
+  });
+  const client = listen({
+    clock,
+    handshakeTimeoutMs: HANDSHAKE_MS,
+    maxLength: MAX_LENGTH,
+  });
+  const peer = {
+    transport: "websocket",
+    designator: encodeBase32(key.publicKey),
+    hints: { url: fake.url },
+  };
+  const server = listen({ clock });
+  try {
+    for (let i = 0; i < SEQUENCES; i++) {
+      const seed = SEED + i;
+      rng = new Rng(seed);
+      log = [];
+      script = undefined;
+      try {
+        await hostileServer(
+          client,
+          { peer, clock, publicKey: key.publicKey },
+          () => script,
+        );
+        await until(
+          "the client's connections",
+          () => client.connectionCount === 0 && clock.pending === 0,
+        );
+      } catch (error) {
+        throw new Error(
+          `Hostile server, WEBSOCKET_FUZZ_SEED=${seed}: ${
+            (error as Error).message
+          }\n  sent:\n    ${log.join("\n    ")}`,
+          { cause: error },
+        );
+      }
+    }
+    // The same client still dials an honest server and talks to it.
+    const accepted = new Promise<Connection>((resolve) =>
+      server.onAccept(resolve)
+    );
+    const c = new Inbox(await client.connect(server.location));
+    const s = new Inbox(await accepted);
+    c.onError = s.onError = (error) => assert.fail(error);
+    (await accepted).send(encode("to client"));
+    assert.deepEqual(await c.take(1), ["to client"]);
+    assert.equal(s.messages.length, 0);
+  } finally {
+    await client.close();
+    await server.close();
+    await fake.close();
+  }
+  assert.equal(clock.pending, 0);
+});
+
+async function hostileServer(
+  client: Netlayer & { connectionCount: number },
+  ctx: { peer: OCapNPeer; clock: ManualClock; publicKey: Uint8Array },
+  script: () => ServerScript | undefined,
+): Promise<void> {
+  const messages: SyrupValue[] = [];
+  // Attached as soon as the dial resolves, as the node does.
+  const dial = client.connect(ctx.peer).then(
+    (connection) => {
+      const seen = observe(connection);
+      connection.attach({
+        message: (value) => messages.push(value),
+        error() {},
+        close() {},
+      });
+      return { connection, seen, error: undefined };
+    },
+    (error: Error) => ({ connection: undefined, seen: undefined, error }),
+  );
+  await until("the challenge", () => script() !== undefined);
+  const s = script()!;
+  if (s.first === undefined && !s.close) ctx.clock.advance(HANDSHAKE_MS);
+  const { connection, seen, error } = await dial;
+  if (
+    s.first === undefined || !provesKey(s.first, s.challenge, ctx.publicKey)
+  ) {
+    assert.ok(error, "dial succeeded without a proof");
+    assert.ok(
+      error instanceof PeerAuthError || error instanceof ConnectFailedError,
+      `${error.name}: ${error.message}`,
+    );
+    if (s.first === undefined) assert.ok(error instanceof ConnectFailedError);
+    return;
+  }
+  assert.equal(error, undefined, "dial failed despite a proof");
+  const bad = s.after.findIndex((a) => !a.decodes);
+  const good = (bad < 0 ? s.after : s.after.slice(0, bad))
+    .map((a) => decode(a.frame as Uint8Array));
+  const ourClose = bad < 0 && !s.close;
+  if (ourClose) void connection!.close();
+  await connection!.closed;
+  await checkObserved([seen!]);
+  assert.deepEqual(messages, ourClose ? good.slice(0, messages.length) : good);
+  assert.equal(seen!.errors.length, bad < 0 ? 0 : 1, "one error event");
+}
