@@ -3,14 +3,13 @@
  * PRNG, the frames a hostile websocket peer sends (mostly well formed, with
  * a hostile share: bit flips, truncation, wrong labels and arity, text and
  * empty frames, oversize frames, two messages or half a message in one
- * frame, replays), an oracle saying which challenges and answers a correct
- * peer must accept, and a connection observer that records what the victim
- * saw. Everything here is a pure function of the seed, so a failing
- * sequence replays from its seed alone.
+ * frame, replays), a fake server's script, and an oracle saying which
+ * challenges and answers a correct peer must accept. What is sent is a pure
+ * function of the seed (fresh keys and challenges aside, which never decide
+ * a branch), so a failing sequence replays from its seed alone.
  */
 
-import type { Connection } from "../../netlayers/types.ts";
-import { ConnectionClosedError } from "../../netlayers/errors.ts";
+import { makeChallenge } from "../../netlayers/_websocket_auth.ts";
 import { decode } from "../../protocol/syrup/decode.ts";
 import { encode } from "../../protocol/syrup/encode.ts";
 import {
@@ -19,7 +18,10 @@ import {
   SyrupRecord,
   type SyrupValue,
 } from "../../protocol/syrup/value.ts";
-import { signatureFromSyrup } from "../../protocol/captp/keys.ts";
+import {
+  signatureFromSyrup,
+  signatureToSyrup,
+} from "../../protocol/captp/keys.ts";
 import { crypto } from "./_websocket_fixtures.ts";
 
 /** mulberry32: small, seedable, good enough to pick among cases. */
@@ -45,15 +47,6 @@ export class Rng {
   }
   bytes(n: number): Uint8Array {
     return Uint8Array.from({ length: n }, () => this.int(256));
-  }
-}
-
-export function envNumber(name: string, fallback: number): number {
-  try {
-    const value = Deno.env.get(name);
-    return value === undefined ? fallback : Number(value);
-  } catch {
-    return fallback; // no --allow-env
   }
 }
 
@@ -225,65 +218,65 @@ export function postAuthFrame(
   return { what, frame: make(), badFraming };
 }
 
-/** What the victim's side of one connection reported. */
-export interface Observed {
-  errors: Error[];
-  closeReason: Promise<Error | undefined>;
-  /** Events delivered after `close` (must stay 0). */
-  late: number;
+/** What the fake server does with one connection's challenge. */
+export interface ServerScript {
+  challenge: Uint8Array;
+  first?: Frame;
+  /** Frames after the answer, each with whether it decodes as one value. */
+  after: { frame: Frame; decodes: boolean }[];
+  close: boolean;
 }
 
-/**
- * Wraps `connection.attach` so the test sees the events its consumer
- * (the node, or nobody) is given, without changing them.
- */
-export function observe(connection: Connection): Observed {
-  let closed!: (reason: Error | undefined) => void;
-  const seen: Observed = {
-    errors: [],
-    closeReason: new Promise((resolve) => closed = resolve),
-    late: 0,
-  };
-  let over = false;
-  const attach = connection.attach.bind(connection);
-  connection.attach = (events) =>
-    attach({
-      message(value) {
-        if (over) seen.late++;
-        events.message(value);
-      },
-      error(error) {
-        if (over) seen.late++;
-        seen.errors.push(error);
-        events.error(error);
-      },
-      close(reason) {
-        if (over) seen.late++;
-        over = true;
-        closed(reason);
-        events.close(reason);
-      },
-    });
-  return seen;
-}
-
-/**
- * Why an observed error is not one the layer may give: the framing's own
- * refusals are SyntaxError (decoder), RangeError (over maxLength) and
- * TypeError (text frame); a close reason is ours, the peer's (typed) or
- * the consumer's. Undefined when it is fine.
- */
-export function badError(error: Error): string | undefined {
-  if (/internal/i.test(error.message)) {
-    return `internal error: ${error.message}`;
+/** The answer and what follows it, chosen by the seed and recorded in `log`. */
+export function serverScript(
+  rng: Rng,
+  options: { secretKey: Uint8Array; challenge: Uint8Array; maxLength: number },
+  log: string[],
+): ServerScript {
+  const { challenge, maxLength } = options;
+  const sign = (bytes: Uint8Array, secret = options.secretKey) =>
+    signatureToSyrup(crypto.ed25519.sign(secret, bytes));
+  const valid = encode(
+    record("desc:sig-envelope", decode(challenge), sign(challenge)),
+  );
+  const roll = rng.next();
+  let first: Frame | undefined = valid;
+  let what = "valid answer";
+  if (roll < 0.15) [what, first] = mutate(rng, valid);
+  else if (roll < 0.2) {
+    what = "another key's answer";
+    const other = crypto.ed25519.generateKeyPair().secretKey;
+    first = encode(
+      record("desc:sig-envelope", decode(challenge), sign(challenge, other)),
+    );
+  } else if (roll < 0.25) {
+    what = "a signature over other bytes";
+    const other = makeChallenge(crypto);
+    first = encode(record("desc:sig-envelope", decode(other), sign(other)));
+  } else if (roll < 0.3) [what, first] = ["the challenge echoed", challenge];
+  else if (roll < 0.4) [what, first] = wrongChallenge(rng);
+  else if (roll < 0.43) {
+    what = "a bare sig-val (Goblins v0.17)";
+    first = encode(sign(challenge));
+  } else if (roll < 0.5) [what, first] = ["silence", undefined];
+  const after: ServerScript["after"] = [];
+  for (let i = first === undefined ? 0 : rng.int(4); i > 0; i--) {
+    const step = postAuthFrame(rng, maxLength, encode("hello"));
+    let decodes = typeof step.frame !== "string" &&
+      step.frame.length <= maxLength;
+    try {
+      if (decodes) decode(step.frame as Uint8Array);
+    } catch {
+      decodes = false;
+    }
+    after.push({ frame: step.frame, decodes });
   }
-  if (error instanceof SyntaxError) return undefined;
-  if (error instanceof RangeError && /exceeds maxLength/.test(error.message)) {
-    return undefined;
+  const close = first !== undefined && rng.chance(0.5);
+  log.push(`server: ${what}: ${first === undefined ? "-" : showFrame(first)}`);
+  for (const a of after) log.push(`server then: ${showFrame(a.frame)}`);
+  if (close || (first === undefined && rng.chance(0.5))) {
+    log.push("server closes");
+    return { challenge, first, after, close: true };
   }
-  if (error instanceof TypeError && /^Text frame/.test(error.message)) {
-    return undefined;
-  }
-  if (error instanceof ConnectionClosedError) return undefined;
-  return `${error.name}: ${error.message}`;
+  return { challenge, first, after, close };
 }

@@ -2,7 +2,8 @@
  * A hostile peer against the websocket netlayer, both ways, over real
  * loopback (STYLE.md: bad input never crashes, never corrupts a table,
  * never leaks; the misbehaving connection ends with a typed error and the
- * other sessions carry on). Frames come from _hostile_websocket.ts.
+ * other sessions carry on). Frames come from _hostile_websocket.ts, the
+ * raw client and the event observer from _hostile_websocket_peer.ts.
  *
  * Hostile client -> listener (with an OCapNNode on it): each sequence
  * opens a raw WebSocket and sends a challenge that is correct, mutated or
@@ -56,24 +57,29 @@ import {
   SyrupRecord,
   type SyrupValue,
 } from "../../protocol/syrup/value.ts";
-import { signatureToSyrup } from "../../protocol/captp/keys.ts";
 import { hello } from "../protocol/captp/_helpers.ts";
 import { Inbox } from "./_inbox.ts";
 import { crypto, fakeServer, listen } from "./_websocket_fixtures.ts";
 import {
-  badError,
-  envNumber,
   type Frame,
   isChallenge,
   mutate,
-  observe,
-  type Observed,
   postAuthFrame,
   provesKey,
   Rng,
-  showFrame,
+  type ServerScript,
+  serverScript,
   wrongChallenge,
 } from "./_hostile_websocket.ts";
+import {
+  checkObserved,
+  envNumber,
+  observe,
+  type Observed,
+  observing,
+  RawClient,
+  until,
+} from "./_hostile_websocket_peer.ts";
 
 const SEQUENCES = envNumber("WEBSOCKET_FUZZ_SEQUENCES", 24);
 const SEED = envNumber("WEBSOCKET_FUZZ_SEED", 1);
@@ -81,83 +87,6 @@ const HANDSHAKE_MS = 5000;
 const CAPTP_HANDSHAKE_MS = 7000;
 const MAX_LENGTH = 4096;
 const REFUSALS = ["bad challenge", "text frame", "no challenge"];
-
-/** Lets the sockets' events run until `done()` holds; fails after many turns. */
-async function until(what: string, done: () => boolean): Promise<void> {
-  for (let turn = 0; !done(); turn++) {
-    if (turn > 2000) throw new Error(`Never settled: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
-}
-
-/** A raw client socket that records every frame it gets. */
-class RawClient {
-  readonly frames: Frame[] = [];
-  readonly ws: WebSocket;
-  readonly closed: Promise<CloseEvent>;
-  isClosed = false;
-  weClosed = false;
-  #log: string[];
-  constructor(url: string, log: string[]) {
-    this.#log = log;
-    this.ws = new WebSocket(url);
-    this.ws.binaryType = "arraybuffer";
-    this.ws.onmessage = (e) =>
-      this.frames.push(
-        typeof e.data === "string" ? e.data : new Uint8Array(e.data),
-      );
-    this.closed = new Promise((resolve) =>
-      this.ws.onclose = (e) => {
-        this.isClosed = true;
-        resolve(e);
-      }
-    );
-  }
-  opened(): Promise<unknown> {
-    return new Promise((resolve) => this.ws.onopen = resolve);
-  }
-  send(what: string, frame: Frame): void {
-    this.#log.push(`${what}: ${showFrame(frame)}`);
-    if (!this.isClosed) this.ws.send(frame);
-  }
-  close(): void {
-    this.#log.push("client closes");
-    this.weClosed = true;
-    this.ws.close();
-  }
-  /** Until `n` frames have come or the socket closed. */
-  frame(n: number): Promise<void> {
-    return until(`frame ${n}`, () => this.frames.length >= n || this.isClosed);
-  }
-}
-
-/** `netlayer` as the node sees it, each accepted connection observed. */
-function observing(netlayer: Netlayer, seen: Observed[]): Netlayer {
-  return {
-    transport: netlayer.transport,
-    location: netlayer.location,
-    connect: (peer) => netlayer.connect(peer),
-    onAccept: (handler) =>
-      netlayer.onAccept((c: Connection) => {
-        seen.push(observe(c));
-        handler(c);
-      }),
-    close: () => netlayer.close(),
-  };
-}
-
-async function checkObserved(seen: Observed[]): Promise<void> {
-  for (const o of seen) {
-    const reason = await o.closeReason;
-    for (const error of o.errors) assert.equal(badError(error), undefined);
-    // The node closes with its abort reason as a plain Error.
-    if (reason && reason.constructor !== Error) {
-      assert.equal(badError(reason), undefined);
-    }
-    assert.doesNotMatch(reason?.message ?? "", /internal/i);
-    assert.equal(o.late, 0, "events after close");
-  }
-}
 
 interface Victim {
   url: string;
@@ -317,69 +246,6 @@ Deno.test("websocket listener: a hostile client ends with a typed refusal or op:
   assert.equal(netlayer.connectionCount, 0);
 });
 
-/** What the fake server does with one connection's challenge. */
-interface ServerScript {
-  challenge: Uint8Array;
-  first?: Frame;
-  /** Frames after the answer, each with whether it decodes as one value. */
-  after: { frame: Frame; decodes: boolean }[];
-  close: boolean;
-}
-
-/** The answer and what follows it, chosen by the seed and recorded in `log`. */
-function serverScript(
-  rng: Rng,
-  key: { secretKey: Uint8Array },
-  challenge: Uint8Array,
-  log: string[],
-): ServerScript {
-  const sign = (bytes: Uint8Array, secret = key.secretKey) =>
-    signatureToSyrup(crypto.ed25519.sign(secret, bytes));
-  const valid = encode(
-    record("desc:sig-envelope", decode(challenge), sign(challenge)),
-  );
-  const roll = rng.next();
-  let first: Frame | undefined = valid;
-  let what = "valid answer";
-  if (roll < 0.15) [what, first] = mutate(rng, valid);
-  else if (roll < 0.2) {
-    what = "another key's answer";
-    const other = crypto.ed25519.generateKeyPair().secretKey;
-    first = encode(
-      record("desc:sig-envelope", decode(challenge), sign(challenge, other)),
-    );
-  } else if (roll < 0.25) {
-    what = "a signature over other bytes";
-    const other = makeChallenge(crypto);
-    first = encode(record("desc:sig-envelope", decode(other), sign(other)));
-  } else if (roll < 0.3) [what, first] = ["the challenge echoed", challenge];
-  else if (roll < 0.4) [what, first] = wrongChallenge(rng);
-  else if (roll < 0.43) {
-    what = "a bare sig-val (Goblins v0.17)";
-    first = encode(sign(challenge));
-  } else if (roll < 0.5) [what, first] = ["silence", undefined];
-  const after: ServerScript["after"] = [];
-  for (let i = first === undefined ? 0 : rng.int(4); i > 0; i--) {
-    const step = postAuthFrame(rng, MAX_LENGTH, encode("hello"));
-    let decodes = typeof step.frame !== "string" &&
-      step.frame.length <= MAX_LENGTH;
-    try {
-      if (decodes) decode(step.frame as Uint8Array);
-    } catch {
-      decodes = false;
-    }
-    after.push({ frame: step.frame, decodes });
-  }
-  const close = first !== undefined && rng.chance(0.5);
-  log.push(`server: ${what}: ${first === undefined ? "-" : showFrame(first)}`);
-  for (const a of after) log.push(`server then: ${showFrame(a.frame)}`);
-  if (close || (first === undefined && rng.chance(0.5))) {
-    log.push("server closes");
-    return { challenge, first, after, close: true };
-  }
-  return { challenge, first, after, close };
-}
-
 Deno.test("websocket client: a hostile server fails the dial with a typed error, or the connection delivers what decodes and ends cleanly", async () => {
   const clock = new ManualClock();
   const key = crypto.ed25519.generateKeyPair();
@@ -388,7 +254,11 @@ Deno.test("websocket client: a hostile server fails the dial with a typed error,
   let script: ServerScript | undefined;
   const fake = fakeServer((challenge, socket) => {
     if (script) return ""; // Frames after the challenge: ignored.
-    script = serverScript(rng, key, challenge, log);
+    script = serverScript(rng, {
+      secretKey: key.secretKey,
+      challenge,
+      maxLength: MAX_LENGTH,
+    }, log);
     if (script.first !== undefined) socket.send(script.first);
     for (const { frame } of script.after) socket.send(frame);
     if (script.close) socket.close(1000, "hostile server leaves");
