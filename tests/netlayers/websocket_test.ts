@@ -178,6 +178,23 @@ Deno.test("half a message in a frame gives a SyntaxError event and close", async
   }
 });
 
+Deno.test("an empty binary frame gives a SyntaxError event and close", async () => {
+  const { server, writeRaw, peerClosed, closeRaw, dispose } = await factory
+    .makeRawPair();
+  const inbox = new Inbox(server);
+  try {
+    await writeRaw(encode("before"));
+    await writeRaw(new Uint8Array());
+    await writeRaw(encode("after"));
+    assert.ok(await inbox.error instanceof SyntaxError);
+    await peerClosed;
+    assert.deepEqual(inbox.messages, ["before"]);
+  } finally {
+    await closeRaw();
+    await dispose();
+  }
+});
+
 Deno.test("a text frame after the handshake gives a TypeError event and close", async () => {
   const server = listen();
   const accepted = accepting(server);
