@@ -236,12 +236,16 @@ export class UdpEndpoint {
   }
 
   #onConfirmation(slot: Slot, d: Uint8Array, from: UdpAddress): void {
-    const done = slot.answer!.confirm(d, slot.code);
-    slot.answer = undefined;
+    const answer = slot.answer!;
+    const done = answer.confirm(d, slot.code);
     if (done === undefined) {
+      // A forged or damaged confirmation leaves the half-open waiting for
+      // the real one (handshake_roles.ts), up to a few times.
       this.#c.handshakeFailures++;
-      return this.#table.stop(slot);
+      if (answer.spent) this.#table.stop(slot);
+      return;
     }
+    slot.answer = undefined;
     slot.address = from;
     this.#table.link(slot, done.keys, {
       key: done.remoteKey,

@@ -4,9 +4,16 @@
  * responder's half-open ResponderHandshake. They wrap the Noise roles of
  * netlayers/noise/peer_handshake.ts and add the session codes and the
  * secret that becomes the per-peer data keys.
+ *
+ * A handshake datagram that fails Noise (forged, or a damaged copy that
+ * overtook the real one) spoils the Noise state it was read into. Each
+ * role pins its ephemeral key (`PinnedEphemeral`) and rebuilds that state
+ * from its own first message, so the real datagram arriving next still
+ * completes the handshake: one injected datagram neither costs the dialer
+ * a round trip nor ends the responder's half-open.
  */
 import type { Clock } from "../../protocol/clock.ts";
-import type { CryptoProvider } from "../../protocol/crypto.ts";
+import type { CryptoProvider, KeyPair } from "../../protocol/crypto.ts";
 import { ed25519PublicToX25519 } from "../../protocol/ed25519_to_x25519.ts";
 import { CookieInitiator } from "../noise/cookie.ts";
 import {
@@ -51,6 +58,7 @@ export class InitiatorHandshake {
   #identity: NoiseIdentity;
   #remoteKey: Uint8Array | undefined;
   #cookie: CookieInitiator;
+  #pinned: PinnedEphemeral;
   #peer!: PeerInitiator;
   #body!: Uint8Array;
 
@@ -64,6 +72,7 @@ export class InitiatorHandshake {
     },
   ) {
     this.#crypto = crypto;
+    this.#pinned = new PinnedEphemeral(crypto);
     this.#identity = options.identity;
     this.#remoteKey = options.remoteKey;
     this.localCode = options.localCode;
@@ -89,8 +98,9 @@ export class InitiatorHandshake {
 
   /**
    * A type-2 response. Undefined when it is malformed or not authentic; a
-   * bad one spoils the Noise state, so a fresh ephemeral is drawn and the
-   * next retransmission starts over.
+   * bad one spoils the Noise state, which is rebuilt with the same
+   * ephemeral, so the initiation stays valid and the real response, when
+   * it comes, still completes.
    */
   respond(datagram: Uint8Array): Confirmed | undefined {
     const kind = this.#peer.kind;
@@ -111,6 +121,7 @@ export class InitiatorHandshake {
         initiator: true,
       });
       secret.fill(0);
+      this.#pinned.wipe();
       const confirmation = concat(
         header(DatagramType.handshakeResponse, [remoteCode, this.localCode]),
         reply ?? new Uint8Array(0),
@@ -132,11 +143,12 @@ export class InitiatorHandshake {
 
   destroy(): void {
     this.#peer.destroy();
+    this.#pinned.wipe();
   }
 
   #restart(): void {
     this.#peer?.destroy();
-    this.#peer = new PeerInitiator(this.#crypto, {
+    this.#peer = new PeerInitiator(this.#pinned.crypto, {
       identity: this.#identity,
       remoteIdentity: this.#remoteKey,
       prologue: UDP_PROLOGUE,
@@ -157,10 +169,15 @@ export class ResponderHandshake {
   readonly kind: number;
   readonly initiatorCode: number;
   #crypto: CryptoProvider;
-  #peer: PeerResponder;
-  #reply: Uint8Array;
+  #identity: NoiseIdentity;
+  #pinned: PinnedEphemeral;
+  #noise1: Uint8Array;
+  #peer!: PeerResponder;
+  #reply!: Uint8Array;
   #transport: NoiseTransport | undefined;
   #remoteKey: Uint8Array | undefined;
+  #failures = 0;
+  #spent = false;
   response: Uint8Array | undefined;
 
   /** Throws (a NoiseError) when the initiation does not decrypt. */
@@ -170,18 +187,26 @@ export class ResponderHandshake {
   ) {
     const d = options.initiation;
     this.#crypto = crypto;
+    this.#identity = options.identity;
+    this.#pinned = new PinnedEphemeral(crypto);
     this.kind = d[8];
     this.initiatorCode = u32(d, 4);
-    this.#peer = new PeerResponder(crypto, {
-      identity: options.identity,
-      prologue: UDP_PROLOGUE,
-    });
-    const { reply, established } = this.#peer.receive(
-      d.subarray(8, 8 + NOISE_1[this.kind]),
-    );
-    this.#reply = reply;
-    this.#transport = established?.transport;
-    this.#remoteKey = established?.remoteIdentity;
+    this.#noise1 = d.slice(8, 8 + NOISE_1[this.kind]);
+    try {
+      this.#build();
+    } catch (error) {
+      this.#pinned.wipe();
+      throw error;
+    }
+  }
+
+  /**
+   * True once the half-open can confirm no more: it confirmed, or
+   * `MAX_FAILED_CONFIRMATIONS` forged ones each cost a rebuild (public-key
+   * work, so bounded), or it was destroyed.
+   */
+  get spent(): boolean {
+    return this.#spent;
   }
 
   /** Frames the response once our session code exists. */
@@ -202,13 +227,16 @@ export class ResponderHandshake {
 
   /**
    * The initiator's confirmation (already `confirmable`); undefined when it
-   * is not authentic. Either way the Noise state is spent afterwards.
+   * is not authentic, and then the Noise state is rebuilt for the real one
+   * unless the half-open is `spent`.
    */
   confirm(
     datagram: Uint8Array,
     localCode: number,
   ): { keys: DataKeys; remoteKey: Uint8Array } | undefined {
+    if (this.#spent) return undefined;
     const n3 = NOISE_3[this.kind];
+    let confirmed = false;
     try {
       if (this.kind === KIND_XX) {
         const established = this.#peer.finish(datagram.subarray(12, 12 + n3));
@@ -225,16 +253,80 @@ export class ResponderHandshake {
         initiator: false,
       });
       plain.fill(0);
+      confirmed = true;
       return { keys, remoteKey: this.#remoteKey! };
     } catch {
       return undefined;
     } finally {
-      this.destroy();
+      if (confirmed || ++this.#failures >= MAX_FAILED_CONFIRMATIONS) {
+        this.destroy();
+      } else this.#rebuild();
     }
   }
 
   destroy(): void {
+    this.#spent = true;
     this.#peer.destroy();
     this.#transport?.close();
+    this.#pinned.wipe();
+  }
+
+  /** Reads the initiation into a fresh Noise state (pinned ephemeral). */
+  #build(): void {
+    this.#peer = new PeerResponder(this.#pinned.crypto, {
+      identity: this.#identity,
+      prologue: UDP_PROLOGUE,
+    });
+    const { reply, established } = this.#peer.receive(this.#noise1);
+    this.#reply = reply;
+    this.#transport = established?.transport;
+    this.#remoteKey = established?.remoteIdentity;
+  }
+
+  #rebuild(): void {
+    this.#peer.destroy();
+    this.#transport?.close();
+    try {
+      this.#build();
+    } catch {
+      this.destroy();
+    }
+  }
+}
+
+/** Forged confirmations one half-open absorbs before it is dropped. */
+export const MAX_FAILED_CONFIRMATIONS = 4;
+
+/**
+ * `crypto` whose X25519 key generation returns one key pair, drawn on
+ * first use and copied out each time (a Noise state zeroes its ephemeral
+ * when destroyed), so a spoiled Noise state is rebuilt exactly as it was.
+ */
+class PinnedEphemeral {
+  readonly crypto: CryptoProvider;
+  #pair: KeyPair | undefined;
+
+  constructor(crypto: CryptoProvider) {
+    const x = crypto.x25519;
+    const copy = (p: KeyPair) => ({
+      publicKey: p.publicKey.slice(),
+      secretKey: p.secretKey.slice(),
+    });
+    this.crypto = Object.create(crypto, {
+      x25519: {
+        value: {
+          generateKeyPair: () => copy(this.#pair ??= copy(x.generateKeyPair())),
+          publicKey: (secret: Uint8Array) => x.publicKey(secret),
+          sharedSecret: (secret: Uint8Array, peer: Uint8Array) =>
+            x.sharedSecret(secret, peer),
+        },
+      },
+    });
+  }
+
+  /** Zeroes the pinned secret; the next generation draws a new pair. */
+  wipe(): void {
+    this.#pair?.secretKey.fill(0);
+    this.#pair = undefined;
   }
 }

@@ -12,6 +12,7 @@ import {
 } from "../../../netlayers/udp/handshake.ts";
 import {
   InitiatorHandshake,
+  MAX_FAILED_CONFIRMATIONS,
   ResponderHandshake,
 } from "../../../netlayers/udp/handshake_roles.ts";
 import { peekSession, peekType } from "../../../netlayers/udp/wire.ts";
@@ -71,7 +72,7 @@ for (const known of [true, false]) {
   });
 }
 
-Deno.test("InitiatorHandshake ignores a tampered response and starts over", () => {
+Deno.test("InitiatorHandshake ignores a tampered response and keeps its initiation", () => {
   const { response } = run(true);
   const bob = id();
   const initiator = new InitiatorHandshake(c, {
@@ -82,8 +83,55 @@ Deno.test("InitiatorHandshake ignores a tampered response and starts over", () =
   });
   const first = initiator.initiation();
   assert.equal(initiator.respond(response), undefined);
-  assert.notDeepEqual(initiator.initiation(), first, "a fresh ephemeral");
+  assert.deepEqual(initiator.initiation(), first, "the same ephemeral");
   assert.equal(initiator.respond(response.subarray(1)), undefined);
+});
+
+for (const known of [true, false]) {
+  const pattern = known ? "IK" : "XX";
+  // Found by hostile_test.ts (UDP_FUZZ_SEED=8): a damaged copy of the
+  // response or confirmation that overtook the real one spoiled the Noise
+  // state, so the real datagram failed too and the handshake timed out.
+  Deno.test(`handshake roles (${pattern}) still complete when a forged response and confirmation come first`, () => {
+    const bob = id();
+    const initiator = new InitiatorHandshake(c, {
+      clock,
+      identity: id(),
+      remoteKey: known ? bob.ed25519.publicKey : undefined,
+      localCode: 9,
+    });
+    const initiation = initiator.initiation();
+    const responder = new ResponderHandshake(c, { identity: bob, initiation });
+    const response = responder.frame(10);
+    const forged = response.slice();
+    forged[forged.length - 1] ^= 1;
+    assert.equal(initiator.respond(forged), undefined);
+    assert.deepEqual(initiator.initiation(), initiation, "initiation kept");
+    const confirmed = initiator.respond(response)!;
+    assert.ok(confirmed, "the real response completes");
+    const bad = confirmed.confirmation.slice();
+    bad[bad.length - 1] ^= 1;
+    assert.equal(responder.confirm(bad, 10), undefined);
+    assert.equal(responder.spent, false, "the half-open waits on");
+    const done = responder.confirm(confirmed.confirmation, 10)!;
+    assert.deepEqual(done.keys.receive, confirmed.keys.send);
+    assert.equal(responder.spent, true);
+  });
+}
+
+Deno.test("ResponderHandshake is spent after MAX_FAILED_CONFIRMATIONS forged confirmations", () => {
+  const { responder, confirmed } = run(true);
+  const bad = confirmed.confirmation.slice();
+  bad[20] ^= 1;
+  for (let i = 0; i < MAX_FAILED_CONFIRMATIONS; i++) {
+    assert.equal(responder.spent, false);
+    assert.equal(responder.confirm(bad, 0x0a0b0c0d), undefined);
+  }
+  assert.equal(responder.spent, true);
+  assert.equal(
+    responder.confirm(confirmed.confirmation, 0x0a0b0c0d),
+    undefined,
+  );
 });
 
 Deno.test("InitiationGate checks mac1 over the header and sends a cookie under load", () => {
