@@ -145,7 +145,11 @@ export class PeerLink {
     this.#nextId = this.#nextId === 0xffffffff ? 1 : this.#nextId + 1;
     const session = new UdpConnection(this, id, true);
     this.#mine.set(id, session);
-    return { session, acked: this.#send(OPEN | BY_SENDER, id) };
+    const acked = this.#send(OPEN | BY_SENDER, id);
+    // The dialer's first connection drops `acked`: a channel that fails
+    // (peer silent) must not leave an unhandled rejection behind.
+    acked.catch(() => {});
+    return { session, acked };
   }
 
   /** Ends every connection with `reason` and the channel; idempotent. */

@@ -237,3 +237,28 @@ Deno.test("UdpEndpoint delivers mixed sizes intact and in order at 5% loss", asy
   );
   assertEmpty(net, a, b);
 });
+
+// Found by hostile_test.ts (UDP_FUZZ_SEED=1211): the dialer's first
+// connection dropped its open marker's promise, which rejected unhandled
+// when the channel failed with the peer silent.
+Deno.test("UdpEndpoint leaves no unhandled rejection when its confirmation never arrives", async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    unhandled.push(event.reason);
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
+  const tuning = { handshakeRetransmit: 200, data: { silentPeerTimeout: 500 } };
+  const net = new Net();
+  const a = net.node("10.0.0.1", tuning);
+  const b = net.node("10.0.0.2", tuning);
+  net.filter = (d) => !(d.bytes[0] === 2 && d.to === b.address);
+  await assert.rejects(
+    net.settle(a.endpoint.connect({ key: b.key, address: b.address })),
+    (e: Error & { code: string }) => e.code === "OCAPN_UDP_HANDSHAKE_TIMEOUT",
+  );
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  globalThis.removeEventListener("unhandledrejection", onUnhandled);
+  assert.deepEqual(unhandled, []);
+  assertEmpty(net, a, b);
+});
