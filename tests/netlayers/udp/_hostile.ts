@@ -45,7 +45,8 @@ export function pick<T>(random: Random, items: readonly T[]): T {
 /** A damaged copy of `d`: never the same bytes, any length. */
 export function mutate(random: Random, d: Uint8Array): [Uint8Array, string] {
   const out = d.slice();
-  const how = int(random, 8);
+  // Header rewrites need the 8-byte prefix; shorter ones only grow or shrink.
+  const how = d.length < 8 ? 2 + int(random, 2) : int(random, 8);
   const at = int(random, Math.max(1, d.length));
   switch (how) {
     case 0:
