@@ -146,6 +146,11 @@ export class UdpChannel {
     return this.#lastHeardAt;
   }
 
+  /** The highest packet number accepted from the peer; -1 before any. */
+  get topPacketNumber(): number {
+    return this.#replay.top;
+  }
+
   stats(): ChannelStats {
     return {
       ...this.#counters,

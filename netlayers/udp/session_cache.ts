@@ -24,7 +24,10 @@
  * delivers in order, so no marker overtakes another.
  *
  * NAT rebinding: the link's address moves only after the channel reports a
- * datagram authentic (its AEAD passed and it was no replay).
+ * datagram authentic (its AEAD passed and it was no replay) and only for
+ * the highest packet number yet, as QUIC migrates (RFC 9000, section 9.3):
+ * a datagram an on-path attacker withheld and forwards from elsewhere after
+ * newer ones arrived does not move the session.
  */
 import type { Clock } from "../../protocol/clock.ts";
 import type { CryptoProvider } from "../../protocol/crypto.ts";
@@ -34,6 +37,7 @@ import { addressKey, type UdpAddress } from "./address.ts";
 import { UdpChannel } from "./channel.ts";
 import type { DataKeys } from "./handshake.ts";
 import { resolveDataOptions, type UdpDataOptions } from "./options.ts";
+import { peekPacketNumber } from "./wire.ts";
 
 /** One CapTP connection over a cached per-peer secret. */
 export interface UdpSession {
@@ -125,10 +129,13 @@ export class PeerLink {
     return this.#mine.size + this.#theirs.size;
   }
 
-  /** True when authentic; an authentic datagram from elsewhere rebinds. */
+  /** True when authentic; the newest authentic datagram from elsewhere rebinds. */
   receive(datagram: Uint8Array, from: UdpAddress): boolean {
     if (!this.#channel.receiveAuthentic(datagram)) return false;
-    if (addressKey(from) !== addressKey(this.address)) {
+    if (
+      addressKey(from) !== addressKey(this.address) &&
+      peekPacketNumber(datagram) === this.#channel.topPacketNumber
+    ) {
       this.address = from;
       this.rebinds++;
     }

@@ -77,6 +77,39 @@ Deno.test("UdpEndpoint follows NAT rebinding only for authentic datagrams", asyn
   assertEmpty(net, a, b);
 });
 
+// Found by hostile_test.ts (UDP_FUZZ_SEED=2228): an on-path attacker held
+// back one authentic datagram and later sent it from its own address; the
+// session followed it there and the honest peer went unheard.
+Deno.test("UdpEndpoint does not follow a withheld datagram forwarded from elsewhere after newer ones", async () => {
+  const net = new Net();
+  const a = net.node("10.0.0.1");
+  const b = net.node("10.0.0.2");
+  const session = await net.settle(
+    a.endpoint.connect({ key: b.key, address: b.address }),
+  );
+  session.send(text("1"));
+  await net.until(() => b.accepted.length === 1);
+  const accepted = b.accepted[0];
+  const fromA = inbox(accepted);
+  await net.until(() => fromA.messages.length === 1);
+  let held: Uint8Array | undefined;
+  net.filter = (d) => {
+    if (d.bytes[0] !== 4 || held !== undefined) return true;
+    held = d.bytes.slice();
+    return false;
+  };
+  session.send(text("2"));
+  session.send(text("3"));
+  const start = net.clock.now();
+  await net.until(() => net.clock.now() >= start + 3);
+  b.endpoint.receive(held!, { hostname: "198.51.100.9", port: 1 });
+  assert.deepEqual(accepted.remoteAddress, a.address, "not moved");
+  assert.equal(b.endpoint.stats().rebinds, 0);
+  await net.until(() => fromA.messages.length === 3);
+  assert.deepEqual(fromA.messages.map(str), ["1", "2", "3"]);
+  assertEmpty(net, a, b);
+});
+
 Deno.test("UdpEndpoint connect() to a restarted peer drops the stale secret and handshakes with the new instance", async () => {
   const net = new Net();
   const a = net.node("10.0.0.1");
