@@ -18,7 +18,8 @@
  *   5      n    data: the CapTP message object; close: nothing
  *
  * The opener bit gives each side its own number space, so both may open
- * connections at once. An open makes the receiver call `onAccept`; data for
+ * connections at once. An open makes the receiver call `onAccept` (past
+ * MAX_ACCEPTED_CONNECTIONS open ones, answer with a close instead); data for
  * a connection that is not open (closed here already) is dropped; a close
  * ends the connection at the receiver without an answer. The channel
  * delivers in order, so no marker overtakes another.
@@ -58,6 +59,12 @@ export interface UdpSession {
 }
 
 export const MARKER_LENGTH = 5;
+/**
+ * Connections the peer may hold open over one link at once. An open costs
+ * the peer five bytes and us a connection (and a CapTP session above it),
+ * so without a bound one authenticated peer could open billions.
+ */
+export const MAX_ACCEPTED_CONNECTIONS = 256;
 const OPEN = 1;
 const DATA = 2;
 const CLOSE = 3;
@@ -88,6 +95,8 @@ export class PeerLink {
   rebinds = 0;
   /** Authentic datagrams whose markers made no sense (a buggy peer). */
   badMarkers = 0;
+  /** Opens refused at MAX_ACCEPTED_CONNECTIONS. */
+  refused = 0;
   #channel: UdpChannel;
   #onAccept: (session: UdpSession) => void;
   #limit: number;
@@ -205,6 +214,11 @@ export class PeerLink {
     const map = bySender ? this.#theirs : this.#mine;
     const connection = map.get(id);
     if (kind === OPEN && bySender && connection === undefined) {
+      if (this.#theirs.size >= MAX_ACCEPTED_CONNECTIONS) {
+        // Refused with a close, so the opener's connection ends too.
+        this.#send(CLOSE, id).catch(() => {});
+        return void this.refused++;
+      }
       const accepted = new UdpConnection(this, id, false);
       this.#theirs.set(id, accepted);
       this.#onAccept(accepted);

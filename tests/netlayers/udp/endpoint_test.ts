@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { handshakeDeadline } from "../../../netlayers/udp/connection_machine.ts";
+import { MAX_ACCEPTED_CONNECTIONS } from "../../../netlayers/udp/session_cache.ts";
 import { assertEmpty, inbox, Net } from "./_net.ts";
 import { patterned } from "./_pair.ts";
 
@@ -260,5 +261,25 @@ Deno.test("UdpEndpoint leaves no unhandled rejection when its confirmation never
   await new Promise((resolve) => setTimeout(resolve, 0));
   globalThis.removeEventListener("unhandledrejection", onUnhandled);
   assert.deepEqual(unhandled, []);
+  assertEmpty(net, a, b);
+});
+
+Deno.test("UdpEndpoint refuses a peer's connection past MAX_ACCEPTED_CONNECTIONS with a close", async () => {
+  const net = new Net();
+  const a = net.node("10.0.0.1");
+  const b = net.node("10.0.0.2");
+  const peer = { key: b.key, address: b.address };
+  for (let i = 0; i < MAX_ACCEPTED_CONNECTIONS; i++) {
+    await net.settle(a.endpoint.connect(peer));
+  }
+  await net.until(() => b.accepted.length === MAX_ACCEPTED_CONNECTIONS);
+  const extra = inbox(await net.settle(a.endpoint.connect(peer)));
+  await net.until(() => extra.closed !== undefined);
+  assert.equal(
+    (extra.closed as { code: string }).code,
+    "OCAPN_NETLAYER_CLOSED",
+  );
+  assert.equal(b.accepted.length, MAX_ACCEPTED_CONNECTIONS, "none more");
+  assert.equal(b.endpoint.stats().connections, MAX_ACCEPTED_CONNECTIONS);
   assertEmpty(net, a, b);
 });
