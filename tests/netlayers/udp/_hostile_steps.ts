@@ -9,6 +9,7 @@ import { nativeCrypto } from "../../../crypto/native.ts";
 import type { UdpEndpointTuning } from "../../../netlayers/udp/endpoint.ts";
 import { InitiatorHandshake } from "../../../netlayers/udp/handshake_roles.ts";
 import { DatagramType } from "../../../netlayers/udp/wire.ts";
+import { MAX_ACCEPTED_CONNECTIONS } from "../../../netlayers/udp/session_cache.ts";
 import type { Net, Node } from "./_net.ts";
 import {
   type Attacker,
@@ -101,7 +102,7 @@ function transportStep(
 ): void {
   const id = 1 + int(random, 4);
   const big = o.maxMessageBytes! - 5;
-  switch (int(random, 12)) {
+  switch (int(random, 13)) {
     case 0:
       say(`rogue: open ${id}`);
       return void rogue.message(marker(OPEN, id));
@@ -193,6 +194,12 @@ function transportStep(
         view.setUint32(18 + 16 * i, x.low);
       });
       return void rogue.send(rogue.sealer!.control(DatagramType.ack, body));
+    }
+    case 11: {
+      const n = MAX_ACCEPTED_CONNECTIONS + 8;
+      say(`rogue: ${n} opens`);
+      for (let i = 0; i < n; i++) rogue.message(marker(OPEN, 100 + i));
+      return;
     }
     default:
       say("rogue: vanishes");
