@@ -16,7 +16,10 @@
  *
  * Load and bounds: initiations need a cookie once `loadHalfOpen` responder
  * half-opens are live, their rate exceeds `loadRate`, or `forceCookies`;
- * past `maxHalfOpen` they are dropped. Half-opens expire at the handshake
+ * past `maxHalfOpen` they are dropped, and under load past
+ * `maxHalfOpenPerAddress` cookie-proven ones from one address, so one
+ * sender cannot lock everyone else out (half-opens made before load, whose
+ * address may be spoofed, count against nobody). Half-opens expire at the handshake
  * deadline (a registry deadline). Retransmitted initiations are recognised
  * by their ephemeral key in a time-bounded seen-set and answered from the
  * cached response, never with a second DH or session. A replay after the
@@ -204,7 +207,8 @@ export class UdpEndpoint {
     if (!isInitiation(d)) return void c.cheapRejects++;
     const answering = this.stats().halfOpen;
     const loaded = this.#o.forceCookies || answering >= this.#o.loadHalfOpen;
-    const verdict = this.#gate.check(d, addressKey(from), loaded);
+    const where = addressKey(from);
+    const verdict = this.#gate.check(d, where, loaded);
     if (verdict.verdict === "drop") return void c.macRejects++;
     if (verdict.verdict === "cookie") {
       c.cookieReplies++;
@@ -220,6 +224,11 @@ export class UdpEndpoint {
       return;
     }
     if (answering >= this.#o.maxHalfOpen) return void c.halfOpenFull++;
+    // Accepted under load: its cookie proved the address.
+    if (
+      this.#gate.cookiesDemanded &&
+      this.#table.halfOpenFrom(where) >= this.#o.maxHalfOpenPerAddress
+    ) return void c.halfOpenFull++;
     let answer: ResponderHandshake;
     try {
       answer = new ResponderHandshake(this.#table.crypto, {
@@ -230,7 +239,7 @@ export class UdpEndpoint {
       return void c.handshakeFailures++;
     }
     const slot = this.#table.open(from, this.#deadline);
-    slot.answer = answer;
+    this.#table.answer(slot, answer, this.#gate.cookiesDemanded);
     this.#seen.add(id, slot.code, this.#clock.now());
     this.#table.sendHs(answer.frame(slot.code), from);
   }
@@ -245,7 +254,7 @@ export class UdpEndpoint {
       if (answer.spent) this.#table.stop(slot);
       return;
     }
-    slot.answer = undefined;
+    this.#table.answered(slot);
     slot.address = from;
     this.#table.link(slot, done.keys, {
       key: done.remoteKey,

@@ -25,7 +25,10 @@ export interface UdpEndpointStats {
   cookieReplies: number;
   /** Initiations already answered: resent the cached response or dropped. */
   replays: number;
-  /** Initiations dropped because `maxHalfOpen` half-opens were live. */
+  /**
+   * Initiations dropped because `maxHalfOpen` half-opens were live, or
+   * under load `maxHalfOpenPerAddress` from the same address.
+   */
   halfOpenFull: number;
   /** Handshake messages that passed the cheap checks but not Noise. */
   handshakeFailures: number;
@@ -96,6 +99,8 @@ export class Slot {
   confirmation: Uint8Array | undefined;
   /** Responding: the half-open state, until the confirmation. */
   answer: ResponderHandshake | undefined;
+  /** Responding: the address this half-open counts against, if proven. */
+  provenFrom: string | undefined;
   /** Keys exist: the per-peer secret and its connections. */
   link: PeerLink | undefined;
   /** The peer was heard on the link (or, responding, confirmed). */

@@ -156,6 +156,11 @@ export function cookieDatagram(receiver: number, reply: Uint8Array) {
  * key; both see one load figure.
  */
 export class InitiationGate {
+  /**
+   * Whether the last `check` demanded a cookie, so an initiation it
+   * accepted came from an address that proved it receives there.
+   */
+  cookiesDemanded = false;
   #keyed: CookieResponder;
   #anonymous: CookieResponder;
 
@@ -178,6 +183,7 @@ export class InitiationGate {
     const a = this.#anonymous;
     k.forceUnderLoad = a.forceUnderLoad = false;
     k.forceUnderLoad = a.forceUnderLoad = loaded || k.underLoad || a.underLoad;
+    this.cookiesDemanded = k.forceUnderLoad;
     return (datagram[8] === KIND_XX ? a : k).check(datagram, address);
   }
 }

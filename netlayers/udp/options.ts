@@ -110,6 +110,12 @@ export interface UdpEndpointTuning {
   loadRate: number;
   /** Half-open handshakes beyond which initiations are dropped outright. */
   maxHalfOpen: number;
+  /**
+   * Under load (when initiations must carry a cookie, which proves the
+   * source address), half-opens one address may hold; more are dropped, so
+   * one address cannot fill `maxHalfOpen` and lock everyone else out.
+   */
+  maxHalfOpenPerAddress: number;
   /** Demand cookies regardless of load (tests, operators under attack). */
   forceCookies: boolean;
   /** Data-plane options for every channel. */
@@ -124,6 +130,7 @@ export const DEFAULT_ENDPOINT_TUNING: Readonly<UdpEndpointTuning> = Object
     loadHalfOpen: 64,
     loadRate: 1_000,
     maxHalfOpen: 1_024,
+    maxHalfOpenPerAddress: 16,
     forceCookies: false,
     data: {},
   });

@@ -29,6 +29,7 @@ import {
   SessionClosedError,
 } from "./errors.ts";
 import type { DataKeys } from "./handshake.ts";
+import type { ResponderHandshake } from "./handshake_roles.ts";
 import type { UdpEndpointTuning } from "./options.ts";
 import { PeerLink, type UdpSession } from "./session_cache.ts";
 import {
@@ -64,6 +65,8 @@ export class SlotTable {
   #slots = new Set<Slot>();
   #byKey = new Map<string, Slot>();
   #dirty = new Set<PeerLink>();
+  /** Responder half-opens by the address their initiation came from. */
+  #answering = new Map<string, number>();
 
   constructor(options: SlotTableOptions) {
     this.#o = options.tuning;
@@ -93,6 +96,35 @@ export class SlotTable {
     });
     this.#slots.add(slot);
     return slot;
+  }
+
+  /**
+   * The slot becomes a responder half-open holding `answer`; `proven` when
+   * its initiation carried a cookie, so its address counts against
+   * `maxHalfOpenPerAddress` (a spoofed address, unproven, must not).
+   */
+  answer(slot: Slot, answer: ResponderHandshake, proven: boolean): void {
+    slot.answer = answer;
+    if (!proven) return;
+    const where = addressKey(slot.address);
+    slot.provenFrom = where;
+    this.#answering.set(where, (this.#answering.get(where) ?? 0) + 1);
+  }
+
+  /** The half-open is over: it no longer counts against its address. */
+  answered(slot: Slot): void {
+    slot.answer = undefined;
+    const where = slot.provenFrom;
+    if (where === undefined) return;
+    slot.provenFrom = undefined;
+    const n = this.#answering.get(where)! - 1;
+    if (n === 0) this.#answering.delete(where);
+    else this.#answering.set(where, n);
+  }
+
+  /** Live cookie-proven half-opens from `where` (an addressKey). */
+  halfOpenFrom(where: string): number {
+    return this.#answering.get(where) ?? 0;
   }
 
   /** The live slot a session hashcode read from the wire names. */
@@ -243,6 +275,7 @@ export class SlotTable {
     }
     slot.dial?.destroy();
     slot.answer?.destroy();
+    this.answered(slot);
     slot.settle?.reject(reason ?? new EndpointClosedError());
     this.#registry.release(slot.code);
   }

@@ -3,6 +3,9 @@ import { handshakeDeadline } from "../../../netlayers/udp/connection_machine.ts"
 import { MAX_ACCEPTED_CONNECTIONS } from "../../../netlayers/udp/session_cache.ts";
 import { assertEmpty, inbox, Net } from "./_net.ts";
 import { patterned } from "./_pair.ts";
+import { Rogue } from "./_hostile.ts";
+import { nativeCrypto } from "../../../crypto/native.ts";
+import { InitiatorHandshake } from "../../../netlayers/udp/handshake_roles.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -281,5 +284,45 @@ Deno.test("UdpEndpoint refuses a peer's connection past MAX_ACCEPTED_CONNECTIONS
   );
   assert.equal(b.accepted.length, MAX_ACCEPTED_CONNECTIONS, "none more");
   assert.equal(b.endpoint.stats().connections, MAX_ACCEPTED_CONNECTIONS);
+  assertEmpty(net, a, b);
+});
+
+// Found by hostile_test.ts (UDP_FUZZ_SEED=1 once its flood answered
+// cookies): one address that answers cookies filled maxHalfOpen, so a
+// newcomer's initiations were dropped until the flood's half-opens expired.
+Deno.test("UdpEndpoint under load keeps one address from filling the half-open table", async () => {
+  const net = new Net();
+  const tuning = { loadHalfOpen: 2, maxHalfOpen: 8, maxHalfOpenPerAddress: 3 };
+  const b = net.node("10.0.0.2", tuning);
+  const a = net.node("10.0.0.1");
+  const rogue = new Rogue(net, b, { host: "10.6.6.6", acks: false });
+  net.filter = (d) => {
+    if (d.to.hostname !== "10.6.6.6") return true;
+    rogue.inbox.push(d.bytes.slice());
+    return false;
+  };
+  for (let i = 0; i < 12; i++) {
+    const dial = new InitiatorHandshake(nativeCrypto, {
+      clock: net.clock,
+      identity: rogue.identity,
+      remoteKey: b.key,
+      localCode: 100 + i,
+    });
+    rogue.flood.push(dial);
+    rogue.send(dial.initiation());
+  }
+  for (let t = 0; t < 10; t++) {
+    net.clock.advance(1);
+    rogue.poll();
+  }
+  const stats = b.endpoint.stats();
+  // Two before load (unproven, so counted against nobody), then its share.
+  assert.equal(stats.halfOpen, 2 + 3, "the address holds its share only");
+  assert.ok(stats.halfOpenFull > 0);
+  const session = await net.settle(
+    a.endpoint.connect({ key: b.key, address: b.address }),
+  );
+  assert.deepEqual(session.remoteKey, b.key, "a newcomer still connects");
+  rogue.destroy();
   assertEmpty(net, a, b);
 });
