@@ -188,6 +188,8 @@ export class Rogue {
   readonly identity: NoiseIdentity;
   readonly inbox: Uint8Array[] = [];
   dial: InitiatorHandshake | undefined;
+  /** Flood initiations that answer cookies but never confirm. */
+  flood: InitiatorHandshake[] = [];
   sealer: DatagramSealer | undefined;
   /** Next sequence number the rogue uses. */
   sequence = 0;
@@ -209,6 +211,12 @@ export class Rogue {
       nativeCrypto.ed25519.generateKeyPair(),
     );
     this.#acks = options.acks;
+  }
+
+  /** Frees the Noise state of every handshake it still holds. */
+  destroy(): void {
+    this.dial?.destroy();
+    for (const dial of this.flood.splice(0)) dial.destroy();
   }
 
   send(bytes: Uint8Array, from: UdpAddress = this.address): void {
@@ -234,7 +242,14 @@ export class Rogue {
     if (this.vanished) return;
     for (const d of inbox) {
       const type = peekType(d);
-      if (type === DatagramType.cookieReply && this.dial?.acceptCookie(d)) {
+      const flood = type === DatagramType.cookieReply
+        ? this.flood.find((dial) => dial.acceptCookie(d))
+        : undefined;
+      if (flood !== undefined) {
+        this.send(flood.initiation());
+      } else if (
+        type === DatagramType.cookieReply && this.dial?.acceptCookie(d)
+      ) {
         this.send(this.dial.initiation());
       } else if (type === DatagramType.handshakeResponse && this.dial) {
         const done = this.dial.respond(d);

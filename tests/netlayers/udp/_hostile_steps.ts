@@ -82,7 +82,9 @@ export function rogueStep(
         localCode: 1 + int(random, 1000),
       });
       rogue.send(dial.initiation(), from);
-      dial.destroy();
+      // Some answer cookies, so half-opens pile up to maxHalfOpen.
+      if (from === rogue.address && random() < 0.5) rogue.flood.push(dial);
+      else dial.destroy();
     }
     return;
   }

@@ -79,6 +79,7 @@ function tuning(random: Random): Partial<UdpEndpointTuning> {
     idleTimeout: 60_000,
     loadHalfOpen: 6,
     maxHalfOpen: 12,
+    maxHalfOpenPerAddress: 3,
     forceCookies: random() < 0.25,
     data: {
       maxMessageBytes: 64 * 1024,
@@ -318,6 +319,7 @@ async function sequence(seed: number, log: string[]): Promise<void> {
     ends.set(key, (ends.get(key) ?? 0) + v[key]);
   }
   net.close();
+  rogue.destroy();
   assert.equal(net.clock.pending, 0, "no timer left");
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.deepEqual(unhandled.splice(0), [], "no unhandled rejection");
