@@ -137,10 +137,9 @@ async function sequence(seed: number, log: string[]): Promise<void> {
   const accepted = new Map<UdpSession, ReturnType<typeof inbox>>();
   let rogueHandshakes = 0;
   net.filter = (d) => {
+    const { from, to, bytes } = d;
     if (TRACE) {
-      say(
-        `${d.from.hostname}>${d.to.hostname} ${d.bytes[0]}/${d.bytes.length}`,
-      );
+      say(`${from.hostname}>${to.hostname} ${bytes[0]}/${bytes.length}`);
     }
     if (addressKey(d.to) === addressKey(rogue.address)) {
       rogue.inbox.push(d.bytes.slice());
