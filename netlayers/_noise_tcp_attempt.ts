@@ -223,6 +223,14 @@ export async function nextFrame(
   try {
     return await attempt.reader.next(allowed);
   } catch (error) {
-    attempt.fail(error as Error);
+    if (error instanceof NoiseError) attempt.fail(error);
+    // The socket itself failed (reset by the peer, or closed under us by
+    // the netlayer's close): the handshake is over, and says so by code.
+    attempt.fail(
+      new NoiseError(
+        "closed",
+        `Connection ended during the handshake: ${(error as Error)?.message}`,
+      ),
+    );
   }
 }

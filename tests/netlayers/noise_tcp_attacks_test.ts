@@ -214,3 +214,26 @@ Deno.test("noise-tcp: a handshake that stalls times out by the clock and release
     },
   );
 });
+
+Deno.test("noise-tcp: closing the listener mid-handshake reports the handshake closed, not the socket's own error", async () => {
+  // Found by noise_tcp_hostile_test.ts (NOISE_TCP_FUZZ_SEED=8): the
+  // listener's close cancels the pending read, whose Deno error
+  // ("Interrupted") reached onHandshakeFailure untyped.
+  const seen = failures();
+  const server = NoiseTcpNetlayer.listen({
+    onHandshakeFailure: seen.onHandshakeFailure,
+  });
+  const conn = await dialPort(server);
+  const { initiator, stamped } = stampedInitiation(server, { xx: true });
+  await writeAll(conn, encodeFrame(FRAME_INITIATION, stamped));
+  const reader = new FrameReader(conn);
+  assert.equal((await reader.next())?.type, FRAME_RESPONSE);
+  await server.close();
+  const error = await seen.next();
+  assert.ok(error instanceof NoiseError, `got ${error}`);
+  assert.equal(error.code, "closed");
+  assert.equal(server.registry.stats().live, 0);
+  assert.equal(await reader.next(), null);
+  conn.close();
+  initiator.destroy();
+});
