@@ -25,6 +25,7 @@ import { PeerInitiator } from "../../netlayers/noise/peer_handshake.ts";
 import { nativeCrypto } from "../../crypto/mod.ts";
 import { ed25519PublicToX25519 } from "../../protocol/ed25519_to_x25519.ts";
 import type { ManualClock } from "../../protocol/manual_clock.ts";
+import { encodeBase32 } from "../../protocol/base32.ts";
 import { makeIdentity } from "./noise/_fixtures.ts";
 import { encode } from "../../protocol/syrup/encode.ts";
 import type { SyrupValue } from "../../protocol/syrup/value.ts";
@@ -308,6 +309,8 @@ export class HostileDialer {
   readonly initiator: PeerInitiator;
   readonly cookie: CookieInitiator;
   readonly message: Uint8Array;
+  /** The Ed25519 key it claims, as a designator. */
+  readonly designator: string;
   constructor(
     server: NoiseTcpNetlayer,
     options: {
@@ -340,6 +343,7 @@ export class HostileDialer {
       clock,
     });
     this.message = this.initiator.start();
+    this.designator = encodeBase32(identity.ed25519.publicKey);
   }
   initiation(): Uint8Array {
     return encodeFrame(FRAME_INITIATION, this.cookie.stamp(this.message));

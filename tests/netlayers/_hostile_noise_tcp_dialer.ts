@@ -79,7 +79,8 @@ export interface AttackContext {
   xx: boolean;
   attack: Attack;
   underLoad: boolean;
-  nextAccepted: (n: number) => Promise<Connection>;
+  /** The connection the listener accepts from the peer with this designator. */
+  acceptedFor: (designator: string) => Promise<Connection>;
 }
 
 /** Runs the attack; returns the codes the listener may report ("none": no report). */
@@ -287,7 +288,7 @@ export async function playAttack(c: AttackContext): Promise<string[]> {
       if (!xx) sent.push(second);
       if (c.attack === "replay-handshake") {
         await writeSplit(rng, conn, second);
-        const first = await c.nextAccepted(2);
+        const first = await c.acceptedFor(dialer.designator);
         const replay = await dialPort(server);
         sockets.push(replay);
         f.log(`replaying the handshake on a new connection`);
@@ -301,7 +302,7 @@ export async function playAttack(c: AttackContext): Promise<string[]> {
         await closing;
         return ["decrypt-failed"];
       }
-      const victim = c.nextAccepted(2);
+      const victim = c.acceptedFor(dialer.designator);
       const link = { socket: new CorkedSocket(rng, conn), transport, sent };
       // The confirmation may wait in the cork for the first records.
       await link.socket.write(second);

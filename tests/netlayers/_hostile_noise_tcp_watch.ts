@@ -94,14 +94,22 @@ const tally = new Map<string, number>();
 /** A sequence's seed, its transcript, and its checks. */
 export class Fuzzing {
   readonly seed: number;
-  readonly transcript: string[] = [];
+  readonly transcript: string[];
+  readonly #prefix: string;
 
-  constructor(seed: number) {
+  constructor(seed: number, transcript: string[] = [], prefix = "") {
     this.seed = seed;
+    this.transcript = transcript;
+    this.#prefix = prefix;
+  }
+
+  /** The same sequence, its lines marked: for one of several peers at once. */
+  sub(prefix: string): Fuzzing {
+    return new Fuzzing(this.seed, this.transcript, `${prefix} `);
   }
 
   log(line: string): void {
-    this.transcript.push(line);
+    this.transcript.push(this.#prefix + line);
   }
 
   /** Counts an outcome for the run's summary (NOISE_TCP_FUZZ_SUMMARY=1). */
