@@ -93,6 +93,8 @@ export type TransportStep =
   | { kind: "messages"; values: SyrupValue[]; pieces: number }
   | { kind: "large"; size: number }
   | { kind: "empty" }
+  /** Time passes (solo sequences only): keys age past their rekey limit. */
+  | { kind: "time"; ms: number }
   | { kind: "tamper"; seed: number }
   | { kind: "replay" }
   | { kind: "reorder" }
@@ -108,7 +110,7 @@ const NOT_SYRUP_LEADS = [0x5d, 0x7d, 0x3e, 0x21, 0x2e, 0x2c, 0x20, 0x00, 0xff];
 
 export function isClean(step: TransportStep): boolean {
   return step.kind === "messages" || step.kind === "large" ||
-    step.kind === "empty";
+    step.kind === "empty" || step.kind === "time";
 }
 
 /** Codes a connection may close with after `step` (hostile steps only). */
@@ -167,7 +169,9 @@ export function transportSteps(rng: Rng, max: number): TransportStep[] {
       if (r === 0) {
         steps.push({ kind: "large", size: 60_000 + rng.int(20_000) });
       } else if (r < 3) steps.push({ kind: "empty" });
-      else {
+      else if (r < 5) {
+        steps.push({ kind: "time", ms: 30_000 + rng.int(100_000) });
+      } else {
         const values = Array.from({ length: 1 + rng.int(3) }, () => value(rng));
         steps.push({ kind: "messages", values, pieces: 1 + rng.int(5) });
       }
@@ -206,6 +210,8 @@ export interface Link {
   readonly transport: NoiseTransport;
   /** Frames sent so far, for replays. */
   readonly sent: Uint8Array[];
+  /** The victim's clock, when nothing else in flight minds it moving. */
+  readonly clock?: { advance(ms: number): number };
 }
 
 /**
@@ -240,6 +246,9 @@ export async function playStep(
     }
     case "empty":
       await send(seal(new Uint8Array(0)));
+      return [];
+    case "time":
+      link.clock?.advance(step.ms);
       return [];
     case "tamper": {
       const frame = seal(encode("tampered"));
@@ -334,7 +343,7 @@ export class HostileDialer {
         : identity,
       remoteIdentity: remote,
       prologue: NOISE_TCP_PROLOGUE,
-      transport: { rekeyAfterMessages },
+      transport: { rekeyAfterMessages, clock },
     });
     this.cookie = new CookieInitiator(nativeCrypto, {
       remoteStaticPublicKey: remote

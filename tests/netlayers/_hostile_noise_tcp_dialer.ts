@@ -81,6 +81,8 @@ export interface AttackContext {
   underLoad: boolean;
   /** The connection the listener accepts from the peer with this designator. */
   acceptedFor: (designator: string) => Promise<Connection>;
+  /** No other dialer is in flight: the clock may move. */
+  solo: boolean;
 }
 
 /** Runs the attack; returns the codes the listener may report ("none": no report). */
@@ -303,7 +305,12 @@ export async function playAttack(c: AttackContext): Promise<string[]> {
         return ["decrypt-failed"];
       }
       const victim = c.acceptedFor(dialer.designator);
-      const link = { socket: new CorkedSocket(rng, conn), transport, sent };
+      const link = {
+        socket: new CorkedSocket(rng, conn),
+        transport,
+        sent,
+        clock: c.solo ? clock : undefined,
+      };
       // The confirmation may wait in the cork for the first records.
       await link.socket.write(second);
       await watchTransport(

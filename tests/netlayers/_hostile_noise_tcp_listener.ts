@@ -264,6 +264,7 @@ export async function play(p: PlayContext): Promise<string[]> {
       socket: new CorkedSocket(rng, conn),
       transport: transport!,
       sent: [],
+      clock,
     };
     await watchTransport(
       rng,

@@ -207,16 +207,32 @@ export async function watchTransport(
   v: Victim,
   initial: SyrupValue[],
 ): Promise<void> {
-  const talk = Array.from({ length: rng.int(4) }, (_, i) => `reply ${i}`);
-  v.victim.then((c) => talk.forEach((t) => c.send(encode(t))));
+  // The victim talks too: at once, and between steps once it has the connection.
+  const talk = Array.from({ length: rng.int(3) }, (_, i) => `reply ${i}`);
+  let said = 0;
+  let talking: Connection | undefined;
+  const say = () => {
+    while (talking && said < talk.length) talking.send(encode(talk[said++]));
+  };
+  v.victim.then((c) => {
+    talking = c;
+    say();
+  });
   const heard = listen(v);
   const expected = [...initial];
   let hostile: TransportStep | undefined;
   for (const step of transportSteps(rng, 6)) {
     f.log(`step ${JSON.stringify(step, (_k, x) => describe(x))}`);
+    if (step.kind === "time") {
+      // Not while the victim's handshake is in flight: it would time out.
+      await v.link.socket.flush();
+      await v.victim;
+    }
     const values = await playStep(rng, v.link, step);
     if (isClean(step)) expected.push(...values);
     else hostile = step;
+    if (rng.chance(0.3)) talk.push(`reply ${talk.length}`);
+    say();
   }
   await v.link.socket.flush();
   const victim = await v.victim;

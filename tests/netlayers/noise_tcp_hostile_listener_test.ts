@@ -89,7 +89,7 @@ async function runSequence(seed: number): Promise<void> {
       ? { ...identity, x25519: makeIdentity().x25519, staticStatic: undefined }
       : identity,
     prologue: NOISE_TCP_PROLOGUE,
-    transport: { rekeyAfterMessages: 1 + rng.int(3) },
+    transport: { rekeyAfterMessages: 1 + rng.int(3), clock },
   });
   try {
     const allowed = await f.guard(

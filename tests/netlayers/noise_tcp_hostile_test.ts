@@ -108,7 +108,14 @@ async function runSequence(seed: number): Promise<void> {
     const allowed = await f.guard(
       Promise.all(
         plans.map((plan) =>
-          playAttack({ ...plan, server, clock, underLoad, acceptedFor })
+          playAttack({
+            ...plan,
+            server,
+            clock,
+            underLoad,
+            acceptedFor,
+            solo: count === 1,
+          })
         ),
       ),
     );
