@@ -52,6 +52,7 @@ export const ANSWERS = [
   "victim-closes",
   "zero-key-m2",
   "impostor",
+  "cookie-stall",
 ] as const;
 export type Answer = typeof ANSWERS[number] | "honest";
 
@@ -188,6 +189,8 @@ export async function play(p: PlayContext): Promise<string[]> {
   // Cookie rounds: up to two for an honest answer, three are one too many.
   const rounds = p.answer === "cookie-rounds"
     ? 3
+    : p.answer === "cookie-stall"
+    ? 1
     : rng.chance(0.2)
     ? 1 + rng.int(2)
     : 0;
@@ -206,6 +209,10 @@ export async function play(p: PlayContext): Promise<string[]> {
     conn = await raw.next();
     reader = new FrameReader(conn);
     stamped = await initiation();
+  }
+  if (p.answer === "cookie-stall") {
+    await f.advanceUntil(clock, TIMEOUT_MS, p.settled);
+    return ["timeout"];
   }
   const verdict = gate.check(stamped, host(conn));
   f.check(verdict.verdict === "accept", `initiation: ${verdict.verdict}`);
@@ -234,42 +241,36 @@ export async function play(p: PlayContext): Promise<string[]> {
       "bad-key",
     ]);
   }
-  // An IK responder may already send a record behind message 2.
+  // An IK responder may send records behind message 2 at once: they share
+  // the cork with it, and the key confirmation is read as the first record.
+  const corked = new CorkedSocket(rng, conn);
   const early = established && rng.chance(0.2);
-  await writeSplit(
-    rng,
-    conn,
-    early
-      ? concat([m2, sealRecords(established.transport, encode("early"))])
-      : m2,
-  );
+  if (early) {
+    await corked.write(
+      concat([m2, sealRecords(established.transport, encode("early"))]),
+    );
+  } else if (established) {
+    await corked.write(m2);
+  } else {
+    await writeSplit(rng, conn, m2);
+  }
   if (p.answer === "impostor") return await ending(["identity-mismatch"]);
   let transport = established?.transport;
   if (xx) {
     const m3 = await reader.next();
     f.check(m3?.type === FRAME_FINAL, "expected message 3");
     transport = p.responder.finish(m3!.body.slice()).transport;
-  } else {
-    const confirm = await reader.next();
-    f.check(confirm?.type === FRAME_RECORD, "expected key confirmation");
-    f.check(
-      transport!.open(confirm!.body).length === 0,
-      "confirmation not empty",
-    );
   }
   try {
-    const { c } = await p.settled;
-    f.check(c !== undefined, "an honest answer was refused");
-    const link = {
-      socket: new CorkedSocket(rng, conn),
-      transport: transport!,
-      sent: [],
-      clock,
-    };
+    const victim = p.settled.then(({ c }) => {
+      f.check(c !== undefined, "an honest answer was refused");
+      return c!;
+    });
+    const link = { socket: corked, transport: transport!, sent: [], clock };
     await watchTransport(
       rng,
       f,
-      { victim: Promise.resolve(c!), link, reader },
+      { victim, link, reader },
       early ? ["early"] : [],
     );
   } finally {
