@@ -23,9 +23,13 @@
  * clean messages, then closes with an allowed code; every record it sent
  * opens, in order; the honest session still exchanges a message; once
  * closed, the registry is empty, the clock has nothing scheduled and no
- * promise was left rejected.
+ * promise was left rejected. Sometimes two to four hostile dialers run at
+ * once. A second test puts a node (runtime/node.ts) behind the listener
+ * and sends it non-CapTP bytes in good records: its session answers with
+ * op:abort and ends, and its session with an honest node still answers.
  *
- * `deno task test` runs 60 sequences from seed 1 (about 1 s). Long run
+ * `deno task test` runs 60 sequences and 6 node sequences from seed 1
+ * (about 1.5 s). Long run
  * (about 20 ms a sequence), NOISE_TCP_FUZZ_SUMMARY=1 printing how often
  * each move ended with each code:
  *
@@ -44,7 +48,21 @@ import type { Connection } from "../../netlayers/types.ts";
 import { ManualClock } from "../../protocol/manual_clock.ts";
 import { encode } from "../../protocol/syrup/encode.ts";
 import { Inbox } from "./_inbox.ts";
-import { Rng } from "./_hostile_noise_tcp.ts";
+import { OCapNNode } from "../../runtime/node.ts";
+import { E } from "../../runtime/e.ts";
+import {
+  FrameReader,
+  sealRecords,
+  writeAll,
+} from "../../netlayers/_noise_tcp_wire.ts";
+import { SyrupStreamDecoder } from "../../protocol/syrup/stream.ts";
+import {
+  record,
+  SyrupRecord,
+  type SyrupValue,
+} from "../../protocol/syrup/value.ts";
+import { dialPort, drained } from "./_netlayer_fixtures.ts";
+import { HostileDialer, Rng, writeSplit } from "./_hostile_noise_tcp.ts";
 import {
   codeOf,
   envNumber,
@@ -60,6 +78,8 @@ import {
 
 const SEQUENCES = envNumber("NOISE_TCP_FUZZ_SEQUENCES", 60);
 const SEED = envNumber("NOISE_TCP_FUZZ_SEED", 1);
+/** Node sequences cost a CapTP session each way: a tenth as many. */
+const NODE_SEQUENCES = Math.max(1, Math.ceil(SEQUENCES / 10));
 /** Attacks that drive the clock or close the listener: never in a swarm. */
 const SOLO = new Set<Attack>(["stall", "stall-final", "listener-closes"]);
 
@@ -161,4 +181,80 @@ async function honestExchange(a: Connection, b: Connection, f: Fuzzing) {
 
 Deno.test(`noise-tcp hostile dialer: ${SEQUENCES} seeded sequences from seed ${SEED} end with typed errors and leave nothing behind`, async () => {
   await runSequences(SEED, SEQUENCES, runSequence);
+});
+
+/**
+ * CapTP bytes of a hostile peer inside good records, against a node
+ * (runtime/node.ts) serving on noise-tcp: its session with that peer sends
+ * op:abort and ends, and its session with an honest node keeps answering.
+ */
+async function runNodeSequence(seed: number): Promise<void> {
+  const rng = new Rng(seed);
+  const f = new Fuzzing(seed);
+  const carol = new OCapNNode();
+  const alice = new OCapNNode();
+  const server = NoiseTcpNetlayer.listen({ lingerMs: 50 });
+  carol.listen(server);
+  alice.listen(NoiseTcpNetlayer.listen({ lingerMs: 50 }));
+  const greeter = carol.vat.makeFar("Greeter", {
+    greet: (who: string) => `hello ${who}`,
+  });
+  try {
+    const remote = await alice.enliven(carol.publish(greeter));
+    f.check(await E(remote).greet("alice") === "hello alice", "first call");
+    // A hand-run IK dial: message 1, message 2, an empty key confirmation.
+    const dialer = new HostileDialer(server, {
+      clock: new ManualClock(0),
+      xx: false,
+      rekeyAfterMessages: 1 + rng.int(3),
+      impostor: false,
+    });
+    const conn = await dialPort(server);
+    await writeAll(conn, dialer.initiation());
+    const reader = new FrameReader(conn);
+    const m2 = await reader.next();
+    const transport = dialer.initiator.receive(m2!.body.slice()).established
+      .transport;
+    await writeAll(conn, sealRecords(transport, new Uint8Array(0)));
+    const heard: SyrupValue[] = [];
+    const decoder = new SyrupStreamDecoder({
+      framing: "bare",
+      maxLength: 1 << 20,
+      maxDepth: 64,
+    });
+    const listening = drained(async () => {
+      const frame = await reader.next();
+      if (frame === null) return null;
+      const plaintext = transport.open(frame.body);
+      heard.push(...decoder.push(plaintext, plaintext.length).values);
+      return frame;
+    });
+    const kind = rng.pick(["not-syrup", "not-an-op", "unknown-op", "deep"]);
+    const payload = kind === "not-syrup"
+      ? Uint8Array.of(rng.pick([0x5d, 0x7d, 0x2c, 0x00]), ...rng.bytes(20))
+      : kind === "not-an-op"
+      ? encode(rng.chance(0.5) ? "hello" : BigInt(rng.int(1000)))
+      : kind === "unknown-op"
+      ? encode(record("op:bogus", 1n))
+      : new TextEncoder().encode("[".repeat(100) + "]".repeat(100));
+    f.log(`${kind}: ${payload.length} bytes`);
+    await writeSplit(rng, conn, sealRecords(transport, payload));
+    await listening;
+    const aborted = heard.some((v) =>
+      v instanceof SyrupRecord && v.label === Symbol.for("op:abort")
+    );
+    f.check(aborted, `no op:abort among ${heard.length} messages`);
+    conn.close();
+    transport.close();
+    f.check(await E(remote).greet("again") === "hello again", "later call");
+    f.check(carol.sessions.length === 1, `${carol.sessions.length} sessions`);
+  } finally {
+    await alice.close();
+    await carol.close();
+  }
+  f.check(carol.registry.stats().live === 0, "carol's registry not empty");
+}
+
+Deno.test(`noise-tcp hostile dialer: non-CapTP bytes in good records get op:abort from a node, whose other session carries on (${NODE_SEQUENCES} seeds from ${SEED})`, async () => {
+  await runSequences(SEED, NODE_SEQUENCES, runNodeSequence);
 });
