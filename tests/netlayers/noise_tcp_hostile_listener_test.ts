@@ -124,8 +124,11 @@ async function runSequence(seed: number): Promise<void> {
       f.check(allowed.includes("none"), `dial succeeded, expected ${allowed}`);
       await c!.close();
     }
+    // Before close (which empties a registry by force): nothing in flight.
+    f.check(victim.registry.stats().live === 0, "victim registry leaked");
     if (answer !== "victim-closes") {
       await f.guard(honestDial(victim, honestServer, f));
+      f.check(victim.registry.stats().live === 0, "registry leaked on a dial");
     }
   } finally {
     responder.destroy();

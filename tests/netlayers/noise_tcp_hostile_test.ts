@@ -142,6 +142,9 @@ async function runSequence(seed: number): Promise<void> {
     if (plans.every((plan) => plan.attack !== "listener-closes")) {
       await f.guard(honestExchange(honest, honestThere, f));
     }
+    // Before close (which empties a registry by force): nothing in flight.
+    f.check(server.registry.stats().live === 0, "server registry leaked");
+    f.check(client.registry.stats().live === 0, "client registry leaked");
     await server.close();
     const codes = failures.map(codeOf);
     for (const plan of plans) {
