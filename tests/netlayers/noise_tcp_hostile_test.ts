@@ -251,6 +251,7 @@ async function runNodeSequence(seed: number): Promise<void> {
     transport.close();
     f.check(await E(remote).greet("again") === "hello again", "later call");
     f.check(carol.sessions.length === 1, `${carol.sessions.length} sessions`);
+    f.check(server.registry.stats().live === 0, "netlayer registry leaked");
   } finally {
     await alice.close();
     await carol.close();
