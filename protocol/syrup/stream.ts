@@ -152,7 +152,9 @@ export class SyrupStreamDecoder {
     reader.stream = true;
     try {
       while (at < length) {
-        out.push(reader.read(chunk, at, length, this.#consumed - at));
+        const value = reader.read(chunk, at, length, this.#consumed - at);
+        this.#checkLength(reader.pos - at);
+        out.push(value);
         this.#consumed += reader.pos - at;
         at = reader.pos;
       }
@@ -189,6 +191,18 @@ export class SyrupStreamDecoder {
     this.#end += chunk.length;
   }
 
+  /**
+   * A bare record of `length` bytes starting at the current position must
+   * fit maxLength whether it arrived whole or in pieces.
+   */
+  #checkLength(length: number): void {
+    if (length > this.#maxLength) {
+      throw new SyntaxError(
+        `Record longer than maxLength ${this.#maxLength} at byte ${this.#consumed}`,
+      );
+    }
+  }
+
   /** The current record or frame ends at `#buf[to]`. */
   #advance(to: number): void {
     this.#consumed += to - this.#start;
@@ -223,7 +237,9 @@ export class SyrupStreamDecoder {
         const shift = this.#consumed - this.#start;
         reader.stream = true;
         try {
-          out.push(reader.read(this.#buf, this.#start, this.#end, shift));
+          const value = reader.read(this.#buf, this.#start, this.#end, shift);
+          this.#checkLength(reader.pos - this.#start);
+          out.push(value);
           this.#advance(reader.pos);
           continue;
         } catch (error) {
@@ -235,13 +251,10 @@ export class SyrupStreamDecoder {
       truncated = false;
       const recordEnd = this.#scan();
       if (recordEnd < 0) {
-        if (this.#end - this.#start > this.#maxLength) {
-          throw new SyntaxError(
-            `Record longer than maxLength ${this.#maxLength} at byte ${this.#consumed}`,
-          );
-        }
+        this.#checkLength(this.#end - this.#start);
         return;
       }
+      this.#checkLength(recordEnd);
       out.push(this.#decode(this.#start, this.#start + recordEnd));
       this.#advance(this.#start + recordEnd);
       this.#scanned = 0;

@@ -91,6 +91,27 @@ for (const framing of ["bare", "netstring"] as Framing[]) {
     assert.throws(() => pushOk(decoder, latin1("t")), SyntaxError);
   });
 
+  Deno.test(`SyrupStreamDecoder (${framing}) rejects a record past maxLength that arrives whole`, () => {
+    // Many small items, so no single string or bytes is over the limit.
+    const big = Array.from({ length: 400 }, (_, i) => BigInt(i));
+    const wire = encodeFrame(big, framing);
+    // Alone in an empty buffer, behind a good record, and after a split.
+    const before = encodeFrame("ok", framing);
+    for (
+      const chunks of [
+        [wire],
+        [concat([before, wire])],
+        [before.subarray(0, 1), concat([before.subarray(1), wire])],
+      ]
+    ) {
+      const decoder = new SyrupStreamDecoder({ framing, maxLength: 1000 });
+      const results = chunks.map((chunk) => decoder.push(chunk));
+      const last = results[results.length - 1];
+      assert.match(String(last.error), /longer than maxLength 1000/);
+      assert.ok(!results.some((r) => r.values.some((v) => Array.isArray(v))));
+    }
+  });
+
   Deno.test(`SyrupStreamDecoder (${framing}) rejects malformed records and stays failed`, () => {
     const decoder = new SyrupStreamDecoder({ framing });
     const bad = frameEncoded(latin1("[1+x]"), framing);
