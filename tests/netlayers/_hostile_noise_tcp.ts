@@ -29,38 +29,12 @@ import { encodeBase32 } from "../../protocol/base32.ts";
 import { makeIdentity } from "./noise/_fixtures.ts";
 import { encode } from "../../protocol/syrup/encode.ts";
 import type { SyrupValue } from "../../protocol/syrup/value.ts";
+import { Prng } from "../protocol/syrup/_arbitrary.ts";
 
-/** mulberry32: small, seedable, good enough to pick moves. */
-export class Rng {
-  #state: number;
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  }
-  /** An integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
-  }
-  bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.int(256);
-    return out;
-  }
-}
+export { Prng };
 
 /** `bytes` with one bit flipped at a random position. */
-export function flipBit(rng: Rng, bytes: Uint8Array, from = 0): Uint8Array {
+export function flipBit(rng: Prng, bytes: Uint8Array, from = 0): Uint8Array {
   const out = bytes.slice();
   const at = from + rng.int(out.length - from);
   out[at] ^= 1 << rng.int(8);
@@ -69,7 +43,7 @@ export function flipBit(rng: Rng, bytes: Uint8Array, from = 0): Uint8Array {
 
 /** Writes `bytes` in up to `pieces` writes cut at random points. */
 export async function writeSplit(
-  rng: Rng,
+  rng: Prng,
   socket: { write(b: Uint8Array): Promise<number> },
   bytes: Uint8Array,
   pieces = 1 + rng.int(4),
@@ -144,7 +118,7 @@ export function codesAfter(step: TransportStep): readonly string[] {
   }
 }
 
-function value(rng: Rng): SyrupValue {
+function value(rng: Prng): SyrupValue {
   switch (rng.int(5)) {
     case 0:
       return BigInt(rng.int(1_000_000) - 500_000);
@@ -160,7 +134,7 @@ function value(rng: Rng): SyrupValue {
 }
 
 /** Up to `max` steps, clean ones first and mostly, with a hostile share. */
-export function transportSteps(rng: Rng, max: number): TransportStep[] {
+export function transportSteps(rng: Prng, max: number): TransportStep[] {
   const steps: TransportStep[] = [];
   const count = 1 + rng.int(max);
   for (let i = 0; i < count; i++) {
@@ -219,7 +193,7 @@ export interface Link {
  * Steps that end in a cut stream (truncate, oversize) half-close the link.
  */
 export async function playStep(
-  rng: Rng,
+  rng: Prng,
   link: Link,
   step: TransportStep,
 ): Promise<SyrupValue[]> {
@@ -252,7 +226,7 @@ export async function playStep(
       return [];
     case "tamper": {
       const frame = seal(encode("tampered"));
-      await send(flipBit(new Rng(step.seed), frame));
+      await send(flipBit(new Prng(step.seed), frame));
       break;
     }
     case "replay":

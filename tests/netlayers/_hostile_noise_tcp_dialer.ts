@@ -25,7 +25,7 @@ import { dialPort, drained } from "./_netlayer_fixtures.ts";
 import {
   flipBit,
   HostileDialer,
-  type Rng,
+  type Prng,
   writeSplit,
 } from "./_hostile_noise_tcp.ts";
 import {
@@ -72,7 +72,7 @@ export const ATTACKS: Attack[] = [
 ];
 
 export interface AttackContext {
-  rng: Rng;
+  rng: Prng;
   f: Fuzzing;
   server: NoiseTcpNetlayer;
   clock: ManualClock;

@@ -28,7 +28,12 @@ import type { ManualClock } from "../../protocol/manual_clock.ts";
 import { encode } from "../../protocol/syrup/encode.ts";
 import type { makeIdentity } from "./noise/_fixtures.ts";
 import { stampedInitiation } from "./_noise_tcp_fixtures.ts";
-import { concat, flipBit, type Rng, writeSplit } from "./_hostile_noise_tcp.ts";
+import {
+  concat,
+  flipBit,
+  type Prng,
+  writeSplit,
+} from "./_hostile_noise_tcp.ts";
 import {
   CorkedSocket,
   type Fuzzing,
@@ -96,7 +101,7 @@ export class RawListener {
 }
 
 export interface PlayContext {
-  rng: Rng;
+  rng: Prng;
   f: Fuzzing;
   raw: RawListener;
   clock: ManualClock;

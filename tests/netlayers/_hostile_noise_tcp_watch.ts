@@ -24,20 +24,12 @@ import {
   isClean,
   type Link,
   playStep,
-  type Rng,
+  type Prng,
   type TransportStep,
   transportSteps,
   writeSplit,
 } from "./_hostile_noise_tcp.ts";
-
-export function envNumber(name: string, fallback: number): number {
-  try {
-    const value = Deno.env.get(name);
-    return value === undefined ? fallback : Number(value);
-  } catch {
-    return fallback; // no --allow-env
-  }
-}
+import { envNumber } from "../_env.ts";
 
 /** The `code` of a close reason or handshake failure, or the built-in's name. */
 export function codeOf(error: unknown): string {
@@ -58,11 +50,11 @@ export async function halfClose(
 
 /** Holds writes back at random, so frames of several steps share a write. */
 export class CorkedSocket {
-  readonly #rng: Rng;
+  readonly #rng: Prng;
   readonly #socket: Deno.Conn;
   #held: Uint8Array[] = [];
 
-  constructor(rng: Rng, socket: Deno.Conn) {
+  constructor(rng: Prng, socket: Deno.Conn) {
     this.#rng = rng;
     this.#socket = socket;
   }
@@ -202,7 +194,7 @@ export interface Victim {
  * it sent opens, in order, and (all clean) all of them arrived.
  */
 export async function watchTransport(
-  rng: Rng,
+  rng: Prng,
   f: Fuzzing,
   v: Victim,
   initial: SyrupValue[],

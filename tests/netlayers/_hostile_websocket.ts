@@ -23,32 +23,9 @@ import {
   signatureToSyrup,
 } from "../../protocol/captp/keys.ts";
 import { crypto } from "./_websocket_fixtures.ts";
+import { Prng } from "../protocol/syrup/_arbitrary.ts";
 
-/** mulberry32: small, seedable, good enough to pick among cases. */
-export class Rng {
-  #state: number;
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
-  }
-  bytes(n: number): Uint8Array {
-    return Uint8Array.from({ length: n }, () => this.int(256));
-  }
-}
+export { Prng };
 
 /** A frame as sent: binary, or text (which the layer must refuse). */
 export type Frame = Uint8Array | string;
@@ -70,7 +47,7 @@ const concat = (...parts: Uint8Array[]) =>
   new Uint8Array(parts.flatMap((p) => [...p]));
 
 /** `bytes` damaged one way or another: never the same bytes back. */
-export function mutate(rng: Rng, bytes: Uint8Array): [string, Uint8Array] {
+export function mutate(rng: Prng, bytes: Uint8Array): [string, Uint8Array] {
   const out = bytes.slice();
   switch (rng.int(6)) {
     case 0: {
@@ -102,7 +79,7 @@ export function mutate(rng: Rng, bytes: Uint8Array): [string, Uint8Array] {
 }
 
 /** Syrup that is not a challenge: wrong label, arity or payload. */
-export function wrongChallenge(rng: Rng): [string, Frame] {
+export function wrongChallenge(rng: Prng): [string, Frame] {
   const payload = crypto.randomBytes(32);
   const cases: [string, () => Frame][] = [
     ["wrong label", () => encode(record("op:peer-auth", payload))],
@@ -186,7 +163,7 @@ export function provesKey(
  * framing itself (not CapTP) must refuse it: `maxLength` is the victim's.
  */
 export function postAuthFrame(
-  rng: Rng,
+  rng: Prng,
   maxLength: number,
   valid: Uint8Array,
 ): { what: string; frame: Frame; badFraming: boolean } {
@@ -229,7 +206,7 @@ export interface ServerScript {
 
 /** The answer and what follows it, chosen by the seed and recorded in `log`. */
 export function serverScript(
-  rng: Rng,
+  rng: Prng,
   options: { secretKey: Uint8Array; challenge: Uint8Array; maxLength: number },
   log: string[],
 ): ServerScript {

@@ -10,15 +10,6 @@ import type { Connection, Netlayer } from "../../netlayers/types.ts";
 import { ConnectionClosedError } from "../../netlayers/errors.ts";
 import { type Frame, showFrame } from "./_hostile_websocket.ts";
 
-export function envNumber(name: string, fallback: number): number {
-  try {
-    const value = Deno.env.get(name);
-    return value === undefined ? fallback : Number(value);
-  } catch {
-    return fallback; // no --allow-env
-  }
-}
-
 /** Lets the sockets' events run until `done()` holds; fails after many turns. */
 export async function until(what: string, done: () => boolean): Promise<void> {
   for (let turn = 0; !done(); turn++) {

@@ -36,13 +36,8 @@ import { encode } from "../../protocol/syrup/encode.ts";
 import { Inbox } from "./_inbox.ts";
 import { accepting } from "./_netlayer_fixtures.ts";
 import { makeIdentity } from "./noise/_fixtures.ts";
-import { Rng } from "./_hostile_noise_tcp.ts";
-import {
-  codeOf,
-  envNumber,
-  Fuzzing,
-  runSequences,
-} from "./_hostile_noise_tcp_watch.ts";
+import { Prng } from "./_hostile_noise_tcp.ts";
+import { codeOf, Fuzzing, runSequences } from "./_hostile_noise_tcp_watch.ts";
 import {
   type Answer,
   ANSWERS,
@@ -50,12 +45,13 @@ import {
   RawListener,
   TIMEOUT_MS,
 } from "./_hostile_noise_tcp_listener.ts";
+import { envNumber } from "../_env.ts";
 
 const SEQUENCES = envNumber("NOISE_TCP_FUZZ_SEQUENCES", 100);
 const SEED = envNumber("NOISE_TCP_FUZZ_SEED", 1);
 
 async function runSequence(seed: number): Promise<void> {
-  const rng = new Rng(seed);
+  const rng = new Prng(seed);
   const f = new Fuzzing(seed);
   const clock = new ManualClock(rng.int(3));
   const victim = NoiseTcpNetlayer.listen({

@@ -62,19 +62,15 @@ import {
   type SyrupValue,
 } from "../../protocol/syrup/value.ts";
 import { dialPort, drained } from "./_netlayer_fixtures.ts";
-import { HostileDialer, Rng, writeSplit } from "./_hostile_noise_tcp.ts";
-import {
-  codeOf,
-  envNumber,
-  Fuzzing,
-  runSequences,
-} from "./_hostile_noise_tcp_watch.ts";
+import { HostileDialer, Prng, writeSplit } from "./_hostile_noise_tcp.ts";
+import { codeOf, Fuzzing, runSequences } from "./_hostile_noise_tcp_watch.ts";
 import {
   type Attack,
   ATTACKS,
   playAttack,
   TIMEOUT_MS,
 } from "./_hostile_noise_tcp_dialer.ts";
+import { envNumber } from "../_env.ts";
 
 const SEQUENCES = envNumber("NOISE_TCP_FUZZ_SEQUENCES", 60);
 const SEED = envNumber("NOISE_TCP_FUZZ_SEED", 1);
@@ -84,7 +80,7 @@ const NODE_SEQUENCES = Math.max(1, Math.ceil(SEQUENCES / 10));
 const SOLO = new Set<Attack>(["stall", "stall-final", "listener-closes"]);
 
 async function runSequence(seed: number): Promise<void> {
-  const rng = new Rng(seed);
+  const rng = new Prng(seed);
   const f = new Fuzzing(seed);
   const clock = new ManualClock(rng.int(3));
   const failures: Error[] = [];
@@ -120,7 +116,7 @@ async function runSequence(seed: number): Promise<void> {
     if (count > 1 && SOLO.has(attack)) attack = "honest";
     const xx = rng.chance(0.4);
     f.log(`#${i}: under load ${underLoad}, ${xx ? "XX" : "IK"}, ${attack}`);
-    return { attack, xx, rng: new Rng(rng.int(2 ** 31)), f: f.sub(`#${i}`) };
+    return { attack, xx, rng: new Prng(rng.int(2 ** 31)), f: f.sub(`#${i}`) };
   });
   try {
     const honest = await client.connect(server.location);
@@ -192,7 +188,7 @@ Deno.test(`noise-tcp hostile dialer: ${SEQUENCES} seeded sequences from seed ${S
  * op:abort and ends, and its session with an honest node keeps answering.
  */
 async function runNodeSequence(seed: number): Promise<void> {
-  const rng = new Rng(seed);
+  const rng = new Prng(seed);
   const f = new Fuzzing(seed);
   const carol = new OCapNNode();
   const alice = new OCapNNode();

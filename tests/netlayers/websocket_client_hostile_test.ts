@@ -34,17 +34,13 @@ import type { SyrupValue } from "../../protocol/syrup/value.ts";
 import { Inbox } from "./_inbox.ts";
 import { crypto, fakeServer, listen } from "./_websocket_fixtures.ts";
 import {
+  Prng,
   provesKey,
-  Rng,
   type ServerScript,
   serverScript,
 } from "./_hostile_websocket.ts";
-import {
-  checkObserved,
-  envNumber,
-  observe,
-  until,
-} from "./_hostile_websocket_peer.ts";
+import { checkObserved, observe, until } from "./_hostile_websocket_peer.ts";
+import { envNumber } from "../_env.ts";
 
 const SEQUENCES = envNumber("WEBSOCKET_FUZZ_SEQUENCES", 24);
 const SEED = envNumber("WEBSOCKET_FUZZ_SEED", 1);
@@ -54,7 +50,7 @@ const MAX_LENGTH = 4096;
 Deno.test("websocket client: a hostile server fails the dial with a typed error, or the connection delivers what decodes and ends cleanly", async () => {
   const clock = new ManualClock();
   const key = crypto.ed25519.generateKeyPair();
-  let rng = new Rng(SEED);
+  let rng = new Prng(SEED);
   let log: string[] = [];
   let script: ServerScript | undefined;
   const fake = fakeServer((challenge, socket) => {
@@ -83,7 +79,7 @@ Deno.test("websocket client: a hostile server fails the dial with a typed error,
   try {
     for (let i = 0; i < SEQUENCES; i++) {
       const seed = SEED + i;
-      rng = new Rng(seed);
+      rng = new Prng(seed);
       log = [];
       script = undefined;
       try {
@@ -129,7 +125,7 @@ async function hostileServer(
     peer: OCapNPeer;
     clock: ManualClock;
     publicKey: Uint8Array;
-    rng: Rng;
+    rng: Prng;
     log: string[];
   },
   script: () => ServerScript | undefined,

@@ -53,19 +53,19 @@ import {
   isChallenge,
   mutate,
   postAuthFrame,
+  Prng,
   provesKey,
-  Rng,
   wrongChallenge,
 } from "./_hostile_websocket.ts";
 import {
   checkObserved,
-  envNumber,
   observe,
   type Observed,
   observing,
   RawClient,
   until,
 } from "./_hostile_websocket_peer.ts";
+import { envNumber } from "../_env.ts";
 
 const SEQUENCES = envNumber("WEBSOCKET_FUZZ_SEQUENCES", 24);
 const SEED = envNumber("WEBSOCKET_FUZZ_SEED", 1);
@@ -81,7 +81,7 @@ interface Victim {
   seen: Observed[];
 }
 
-async function hostileClient(rng: Rng, v: Victim, log: string[]) {
+async function hostileClient(rng: Prng, v: Victim, log: string[]) {
   const raw = new RawClient(v.url, log);
   await raw.opened();
   let first: Frame | undefined;
@@ -207,7 +207,7 @@ Deno.test("websocket listener: a hostile client ends with a typed refusal or op:
       const log: string[] = [];
       const from = seen.length;
       try {
-        await hostileClient(new Rng(seed), victim, log);
+        await hostileClient(new Prng(seed), victim, log);
         await until(
           "the listener's connections",
           () =>
@@ -240,7 +240,7 @@ Deno.test("websocket listener: a hostile client ends with a typed refusal or op:
 Deno.test("websocket listener: closing it with hostile handshakes and connections in flight ends every socket and leaves no timer", async () => {
   for (let i = 0; i < Math.max(1, SEQUENCES >> 2); i++) {
     const seed = SEED + i;
-    const rng = new Rng(seed);
+    const rng = new Prng(seed);
     const log: string[] = [];
     const clock = new ManualClock();
     const netlayer = listen({

@@ -50,15 +50,7 @@ import { patterned } from "./_pair.ts";
 import { seededRandom } from "./_link_shim.ts";
 import { Attacker, bytesOf, int, type Random, Rogue } from "./_hostile.ts";
 import { rogueStep } from "./_hostile_steps.ts";
-
-function envNumber(name: string, fallback: number): number {
-  try {
-    const value = Deno.env.get(name);
-    return value === undefined ? fallback : Number(value);
-  } catch {
-    return fallback; // no --allow-env
-  }
-}
+import { envNumber } from "../../_env.ts";
 
 const SEQUENCES = envNumber("UDP_FUZZ_SEQUENCES", 12);
 const SEED = envNumber("UDP_FUZZ_SEED", 1);

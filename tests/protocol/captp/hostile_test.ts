@@ -46,23 +46,7 @@ import {
 } from "./_harness.ts";
 import { bytes, RawPeer, show } from "./_helpers.ts";
 import { HostileGenerator } from "./_hostile.ts";
-
-function envNumber(name: string, fallback: number): number {
-  try {
-    const value = Deno.env.get(name);
-    return value === undefined ? fallback : Number(value);
-  } catch {
-    return fallback; // no --allow-env
-  }
-}
-
-function envString(name: string): string {
-  try {
-    return Deno.env.get(name) ?? "";
-  } catch {
-    return "";
-  }
-}
+import { envNumber, envString } from "../../_env.ts";
 
 const SEQUENCES = envNumber("CAPTP_FUZZ_SEQUENCES", 200);
 const SEED = envNumber("CAPTP_FUZZ_SEED", 1);

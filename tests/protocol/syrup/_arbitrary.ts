@@ -23,6 +23,10 @@ export class Prng {
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
+  /** True with probability `p`. */
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
   pick<T>(items: readonly T[]): T {
     return items[this.int(items.length)];
   }
