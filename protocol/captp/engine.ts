@@ -10,6 +10,7 @@
  * we make live in outbound.ts; import bookkeeping and GC in imports.ts.
  */
 
+import type { Clock } from "../clock.ts";
 import type { SyrupRecord, SyrupValue } from "../syrup/value.ts";
 import type { HandleTable, Registry } from "../registry.ts";
 import { fromSyrup, NOT_HANDLED } from "../model.ts";
@@ -32,6 +33,8 @@ import { Outbound, type Question } from "./outbound.ts";
 export interface EngineOptions {
   host: CapTPHost;
   registry: Registry;
+  /** Paces the GC messages (imports.ts). */
+  clock: Clock;
   dialect: Dialect;
   send(record: SyrupRecord): void;
   swiss: SwissTable;
@@ -85,6 +88,7 @@ export class Engine {
       send: options.send,
       finalizer: options.finalizer,
       releaseQuestion: (q) => questions.release(q),
+      clock: options.clock,
     });
     this.#out = new Outbound({
       host: options.host,

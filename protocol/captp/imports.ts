@@ -9,8 +9,19 @@
  * position is reused only after our op:gc-answers for it is sent) and it
  * batches: every release of one microtask leaves in one message, queued
  * before the write it follows so that both share one transport write.
+ *
+ * It also paces: GC messages go out at most once per GC_INTERVAL_MS. A
+ * release after a quiet interval leaves at the end of its microtask, as
+ * above; releases while one interval is still running wait for its end and
+ * leave together. A session making calls back to back (one question, one
+ * resolver, each released per call) would otherwise send two GC messages
+ * per call, as many as the calls themselves; paced, a millisecond's calls
+ * share one op:gc-answers and one op:gc-exports, and the peer frees the
+ * same positions at most that much later (or once MAX_PACED_RELEASES
+ * are held, whichever comes first).
  */
 
+import type { Clock } from "../clock.ts";
 import type { SyrupRecord } from "../syrup/value.ts";
 import type { SessionSeveredError } from "./errors.ts";
 import type { FinalizerFactory } from "./host.ts";
@@ -26,6 +37,14 @@ import { opGcAnswers, opGcExports } from "./operation_writers.ts";
 import type { Dialect } from "./_wire.ts";
 
 const resolved = Promise.resolve();
+/** The shortest time between two flushes of one session's GC messages. */
+export const GC_INTERVAL_MS = 1;
+/**
+ * Releases held back by the pacing before they leave anyway: a burst that
+ * never yields to the event loop (so no timer fires) holds at most this many
+ * positions, and the peer's tables stay bounded.
+ */
+export const MAX_PACED_RELEASES = 64;
 
 export interface ImportsOptions {
   dialect: Dialect;
@@ -33,6 +52,8 @@ export interface ImportsOptions {
   finalizer?: FinalizerFactory;
   /** Frees a question position once its op:gc-answers is on the wire. */
   releaseQuestion(pos: QuestionPos): void;
+  /** Paces the flushes. */
+  clock: Clock;
 }
 
 interface Token {
@@ -50,6 +71,10 @@ export class Imports {
   #gcAnswers: QuestionPos[] = [];
   #flushQueued = false;
   #flushJob = () => this.flush();
+  /** When the last flush went out; the next waits until GC_INTERVAL_MS after. */
+  #lastFlush = -Infinity;
+  /** Cancels the timer of a flush waiting for its interval. */
+  #cancelPaced: (() => void) | undefined;
 
   constructor(options: ImportsOptions) {
     this.#o = options;
@@ -134,14 +159,30 @@ export class Imports {
 
   queueFlush(): void {
     if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    resolved.then(this.#flushJob);
+    const held = this.#gcAnswers.length + this.#gcExports.size;
+    // A flush already waiting takes this release along (no clock read).
+    if (this.#cancelPaced !== undefined && held < MAX_PACED_RELEASES) return;
+    const clock = this.#o.clock;
+    const due = this.#lastFlush + GC_INTERVAL_MS;
+    if (held >= MAX_PACED_RELEASES || clock.now() >= due) {
+      this.#flushQueued = true;
+      resolved.then(this.#flushJob);
+    } else {
+      this.#cancelPaced = clock.schedule(due, this.#flushJob);
+    }
   }
 
-  /** Sends pending op:gc-exports / op:gc-answers (normally at microtask end). */
+  /**
+   * Sends pending op:gc-exports / op:gc-answers now (normally at the end of
+   * the microtask, or of the GC interval).
+   */
   flush(): void {
     this.#flushQueued = false;
+    this.#cancelPaced?.();
+    this.#cancelPaced = undefined;
     if (this.#severed) return;
+    if (this.#gcExports.size === 0 && this.#gcAnswers.length === 0) return;
+    this.#lastFlush = this.#o.clock.now();
     const style = this.#o.dialect.gc;
     if (this.#gcExports.size > 0) {
       const positions = [...this.#gcExports.keys()];
@@ -162,6 +203,8 @@ export class Imports {
   /** Breaks every promise import; nothing is released after this. */
   sever(error: SessionSeveredError): void {
     this.#severed = true;
+    this.#cancelPaced?.();
+    this.#cancelPaced = undefined;
     for (const entry of this.#entries.values()) entry.kit?.reject(error);
     this.#entries.clear();
     this.#gcExports.clear();

@@ -299,6 +299,7 @@ export class CapTPSession {
     this.#engine = new Engine({
       host: this.#o.host,
       registry: this.#o.registry,
+      clock: this.#o.clock,
       dialect: this.#dialect,
       send: (record) => this.#write(record),
       swiss: this.#o.directory.swiss,

@@ -14,6 +14,7 @@ import { decode } from "../../../protocol/syrup/decode.ts";
 import { labelOf } from "../../../protocol/syrup/value.ts";
 import type { OCapNPeer } from "../../../protocol/locator.ts";
 import { CapTPSession } from "../../../protocol/captp/session.ts";
+import { GC_INTERVAL_MS } from "../../../protocol/captp/imports.ts";
 import { SessionDirectory } from "../../../protocol/captp/directory.ts";
 import type {
   CapTPHost,
@@ -268,16 +269,25 @@ export class Harness {
     for (let i = 0; i < n; i++) await Promise.resolve();
   }
 
-  /** Pumps until nothing is queued and nothing more gets queued. */
+  /**
+   * Pumps until nothing is queued and nothing more gets queued, letting
+   * the GC interval pass (imports.ts paces GC messages) each time it runs dry.
+   */
   async settle(limit = 10_000): Promise<void> {
     for (let i = 0; i < limit; i++) {
       await this.ticks();
-      if (!this.pump()) {
-        await this.ticks();
-        if (this.queue.length === 0) return;
-      }
+      if (!this.pump() && await this.quiet()) return;
     }
     throw new Error("Harness did not settle");
+  }
+
+  /** True when nothing gets queued even after one GC interval passes. */
+  async quiet(): Promise<boolean> {
+    await this.ticks();
+    if (this.queue.length > 0) return false;
+    this.clock.advance(GC_INTERVAL_MS);
+    await this.ticks();
+    return this.queue.length === 0;
   }
 
   /** Labels sent since index `from`. */

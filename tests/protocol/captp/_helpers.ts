@@ -21,6 +21,7 @@ import { opStartSession } from "../../../protocol/captp/operations.ts";
 import type { CapTPSession } from "../../../protocol/captp/session.ts";
 import type { DialectName } from "../../../protocol/captp/_wire.ts";
 import type { Clock } from "../../../protocol/clock.ts";
+import { GC_INTERVAL_MS } from "../../../protocol/captp/imports.ts";
 import { finish, Harness, makeVat, type Vat } from "./_harness.ts";
 
 // ---- Printing ----
@@ -79,10 +80,7 @@ export async function settleWire(
     await h.ticks();
     const next = h.queue[0];
     if (next?.bytes) log.push(`${next.from}: ${showBytes(next.bytes)}`);
-    if (!h.pump()) {
-      await h.ticks();
-      if (h.queue.length === 0) return;
-    }
+    if (!h.pump() && await h.quiet()) return;
   }
   throw new Error("Harness did not settle");
 }
@@ -153,7 +151,10 @@ export class RawPeer {
     for (const m of messages) this.b.handleMessage(m);
   }
 
+  /** What bob wrote, GC messages included (one GC interval is let pass). */
   async replies(): Promise<string[]> {
+    await this.h.ticks();
+    this.h.clock.advance(GC_INTERVAL_MS);
     await this.h.ticks();
     const out: string[] = [];
     for (let i = 0; i < this.h.queue.length; i++) {

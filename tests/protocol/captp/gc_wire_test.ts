@@ -14,8 +14,13 @@ import {
   msg,
   RawPeer,
   settleWire,
+  showBytes,
   sym,
 } from "./_helpers.ts";
+import {
+  GC_INTERVAL_MS,
+  MAX_PACED_RELEASES,
+} from "../../../protocol/captp/imports.ts";
 import type { DialectName } from "../../../protocol/captp/_wire.ts";
 import type { SyrupValue } from "../../../protocol/syrup/value.ts";
 
@@ -132,3 +137,114 @@ for (const [dialect, gcExports, gcAnswers] of emitted) {
     await finish(h, [alice, bob]);
   });
 }
+
+/** What bob has written to the raw peer so far, without letting time pass. */
+async function written(p: RawPeer): Promise<string[]> {
+  await p.h.ticks();
+  const out = p.h.queue.map((w) => w.bytes ? showBytes(w.bytes) : "(close)");
+  p.h.queue.length = 0;
+  return out;
+}
+
+Deno.test("GC messages are paced: releases within one GC interval leave together at its end", async () => {
+  const p = await RawPeer.open();
+  p.bob.directory.swiss.publish(far({}), "thing");
+  const fetch = (answer: bigint, resolver: number) =>
+    msg(
+      "op:deliver",
+      descExport(0),
+      [sym("fetch"), bytes("thing")],
+      answer,
+      importObject(resolver),
+    );
+  const fulfilled = (resolver: number) =>
+    `<op:deliver <desc:export ${resolver}> ['fulfill <desc:import-object 1>] false false>`;
+  // After a quiet interval the first release leaves at the end of its turn.
+  p.say(fetch(0n, 4));
+  assert.deepEqual(await written(p), [fulfilled(4), "<op:gc-exports [4] [1]>"]);
+  // Within the interval the answers still go at once; the releases wait.
+  p.say(fetch(1n, 5));
+  assert.deepEqual(await written(p), [fulfilled(5)]);
+  p.say(fetch(2n, 6));
+  assert.deepEqual(await written(p), [fulfilled(6)]);
+  p.h.clock.advance(GC_INTERVAL_MS - 0.5);
+  assert.deepEqual(await written(p), []);
+  p.h.clock.advance(0.5);
+  assert.deepEqual(await written(p), ["<op:gc-exports [5 6] [1 1]>"]);
+  assert.deepEqual(
+    await p.exchange(
+      msg("op:gc-answers", [0n, 1n, 2n]),
+      msg("op:gc-exports", [1n], [3n]),
+    ),
+    [],
+  );
+  assertTablesEmpty(p.b);
+  await p.done();
+});
+
+Deno.test("a GC flush still waiting for its interval is cancelled when the session closes", async () => {
+  const p = await RawPeer.open();
+  p.bob.directory.swiss.publish(far({}), "thing");
+  for (const [answer, resolver] of [[0n, 4], [1n, 5]] as const) {
+    p.say(
+      msg(
+        "op:deliver",
+        descExport(0),
+        [sym("fetch"), bytes("thing")],
+        answer,
+        importObject(resolver),
+      ),
+    );
+    await written(p);
+  }
+  assert.equal(p.h.clock.pending, 1); // resolver 5's release, waiting
+  p.b.abort("test over");
+  assert.equal(p.h.clock.pending, 0);
+  p.h.clock.advance(GC_INTERVAL_MS);
+  const after = await written(p);
+  assert.equal(after.some((m) => m.includes("op:gc-")), false, `${after}`);
+  await p.done();
+});
+
+Deno.test("releases held back by the pacing leave without waiting once MAX_PACED_RELEASES are held", async () => {
+  const p = await RawPeer.open();
+  p.bob.directory.swiss.publish(far({}), "thing");
+  const gc: string[] = [];
+  const calls = MAX_PACED_RELEASES + 4;
+  for (let i = 0; i < calls; i++) {
+    p.say(
+      msg(
+        "op:deliver",
+        descExport(0),
+        [sym("fetch"), bytes("thing")],
+        BigInt(i),
+        importObject(100 + i),
+      ),
+    );
+    gc.push(...(await written(p)).filter((m) => m.includes("op:gc-")));
+  }
+  // The clock never moved: the first release left at once, and the next
+  // ones left together when the limit was reached, not at the interval.
+  const batch = Array.from(
+    { length: MAX_PACED_RELEASES },
+    (_, i) => 101 + i,
+  );
+  assert.deepEqual(gc, [
+    "<op:gc-exports [100] [1]>",
+    `<op:gc-exports [${batch.join(" ")}] [${batch.map(() => 1).join(" ")}]>`,
+  ]);
+  p.h.clock.advance(GC_INTERVAL_MS);
+  const rest = Array.from(
+    { length: calls - 1 - MAX_PACED_RELEASES },
+    (_, i) => 101 + MAX_PACED_RELEASES + i,
+  );
+  assert.deepEqual(await written(p), [
+    `<op:gc-exports [${rest.join(" ")}] [${rest.map(() => 1).join(" ")}]>`,
+  ]);
+  await p.exchange(
+    msg("op:gc-answers", Array.from({ length: calls }, (_, i) => BigInt(i))),
+    msg("op:gc-exports", [1n], [BigInt(calls)]),
+  );
+  assertTablesEmpty(p.b);
+  await p.done();
+});
