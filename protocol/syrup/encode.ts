@@ -183,7 +183,10 @@ function writeString(value: string): void {
   ensure(size + 1);
   buf[pos++] = 0x22;
   if (size === value.length) {
-    for (let i = 0; i < size; i++) buf[pos++] = value.charCodeAt(i);
+    const out = buf;
+    const at = pos;
+    for (let i = 0; i < size; i++) out[at + i] = value.charCodeAt(i);
+    pos += size;
   } else {
     pos = putUtf8(buf, pos, value);
   }
@@ -199,11 +202,15 @@ function writeSymbol(value: symbol): void {
   const length = encoded.length;
   ensure(length);
   if (length < 24) {
-    for (let i = 0; i < length; i++) buf[pos++] = encoded[i];
+    // Locals, not the module's `buf` and `pos`: those live in a context
+    // slot that the loop would otherwise load and store per byte.
+    const out = buf;
+    const at = pos;
+    for (let i = 0; i < length; i++) out[at + i] = encoded[i];
   } else {
     buf.set(encoded, pos);
-    pos += length;
   }
+  pos += length;
 }
 
 function writeList(value: SyrupValue[], depth: number): void {
