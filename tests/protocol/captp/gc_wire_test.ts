@@ -138,15 +138,12 @@ for (const [dialect, gcExports, gcAnswers] of emitted) {
   });
 }
 
-/** What bob has written to the raw peer so far, without letting time pass. */
-async function written(p: RawPeer): Promise<string[]> {
-  await p.h.ticks();
-  const out = p.h.queue.map((w) => w.bytes ? showBytes(w.bytes) : "(close)");
-  p.h.queue.length = 0;
-  return out;
-}
-
-Deno.test("GC messages are paced: releases within one GC interval leave together at its end", async () => {
+/**
+ * A raw peer whose bob publishes an object as "thing", and the fetch of it
+ * with answer position `answer` and resolver `resolver` (the raw peer's
+ * export, bob's import).
+ */
+async function thingPeer() {
   const p = await RawPeer.open();
   p.bob.directory.swiss.publish(far({}), "thing");
   const fetch = (answer: bigint, resolver: number) =>
@@ -157,6 +154,19 @@ Deno.test("GC messages are paced: releases within one GC interval leave together
       answer,
       importObject(resolver),
     );
+  return { p, fetch };
+}
+
+/** What bob has written to the raw peer so far, without letting time pass. */
+async function written(p: RawPeer): Promise<string[]> {
+  await p.h.ticks();
+  const out = p.h.queue.map((w) => w.bytes ? showBytes(w.bytes) : "(close)");
+  p.h.queue.length = 0;
+  return out;
+}
+
+Deno.test("GC messages are paced: releases within one GC interval leave together at its end", async () => {
+  const { p, fetch } = await thingPeer();
   const fulfilled = (resolver: number) =>
     `<op:deliver <desc:export ${resolver}> ['fulfill <desc:import-object 1>] false false>`;
   // After a quiet interval the first release leaves at the end of its turn.
@@ -183,18 +193,9 @@ Deno.test("GC messages are paced: releases within one GC interval leave together
 });
 
 Deno.test("a GC flush still waiting for its interval is cancelled when the session closes", async () => {
-  const p = await RawPeer.open();
-  p.bob.directory.swiss.publish(far({}), "thing");
+  const { p, fetch } = await thingPeer();
   for (const [answer, resolver] of [[0n, 4], [1n, 5]] as const) {
-    p.say(
-      msg(
-        "op:deliver",
-        descExport(0),
-        [sym("fetch"), bytes("thing")],
-        answer,
-        importObject(resolver),
-      ),
-    );
+    p.say(fetch(answer, resolver));
     await written(p);
   }
   assert.equal(p.h.clock.pending, 1); // resolver 5's release, waiting
@@ -207,20 +208,11 @@ Deno.test("a GC flush still waiting for its interval is cancelled when the sessi
 });
 
 Deno.test("releases held back by the pacing leave without waiting once MAX_PACED_RELEASES are held", async () => {
-  const p = await RawPeer.open();
-  p.bob.directory.swiss.publish(far({}), "thing");
+  const { p, fetch } = await thingPeer();
   const gc: string[] = [];
   const calls = MAX_PACED_RELEASES + 4;
   for (let i = 0; i < calls; i++) {
-    p.say(
-      msg(
-        "op:deliver",
-        descExport(0),
-        [sym("fetch"), bytes("thing")],
-        BigInt(i),
-        importObject(100 + i),
-      ),
-    );
+    p.say(fetch(BigInt(i), 100 + i));
     gc.push(...(await written(p)).filter((m) => m.includes("op:gc-")));
   }
   // The clock never moved: the first release left at once, and the next
