@@ -88,6 +88,10 @@ if (values.serve) {
     const car = E(factory).makeCar("red", "zoomracer");
     const answer = await E(car).drive();
     console.log(`[client] pipelined makeCar -> drive answered: ${answer}`);
+    // GC messages are paced (at most one per session per millisecond), so
+    // the server's release of our last resolver is a moment behind the
+    // answer; the tables are shown once it has had time to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 20));
     const session = node.sessions[0];
     console.log(
       `[client] tables after the call: ${JSON.stringify(session.stats())}`,
