@@ -262,8 +262,9 @@ export class Engine {
     const report = (kind: symbol, value: unknown) => {
       if (this.#severed) return;
       // Unpinning below releases the resolver (op:gc-exports). Queued
-      // before the send, the GC flush runs ahead of the transport's write,
-      // so the release shares the resolution's write instead of a second one.
+      // before the send, a GC flush that is not held back by the pacing
+      // (imports.ts) runs ahead of the transport's write, so the release
+      // shares the resolution's write instead of a second one.
       this.#imports.queueFlush();
       let wire: SyrupValue;
       try {
