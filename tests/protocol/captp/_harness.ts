@@ -285,6 +285,7 @@ export class Harness {
   async quiet(): Promise<boolean> {
     await this.ticks();
     if (this.queue.length > 0) return false;
+    if (this.clock.pending === 0) return true;
     this.clock.advance(GC_INTERVAL_MS);
     await this.ticks();
     return this.queue.length === 0;
