@@ -87,6 +87,18 @@ export function isClean(step: TransportStep): boolean {
     step.kind === "empty" || step.kind === "time";
 }
 
+/**
+ * Codes a connection may close with after a damaged frame: a flipped length
+ * re-frames the stream; a flipped counter or type is named.
+ */
+export const DAMAGED_FRAME_CODES: readonly string[] = [
+  "decrypt-failed",
+  "replay",
+  "reorder",
+  "unexpected-message",
+  "bad-length",
+];
+
 /** Codes a connection may close with after `step` (hostile steps only). */
 export function codesAfter(step: TransportStep): readonly string[] {
   switch (step.kind) {
@@ -105,14 +117,7 @@ export function codesAfter(step: TransportStep): readonly string[] {
       return ["SyntaxError"];
     case "tamper":
     case "garbage":
-      // A flipped length re-frames the stream; a flipped counter or type is named.
-      return [
-        "decrypt-failed",
-        "replay",
-        "reorder",
-        "unexpected-message",
-        "bad-length",
-      ];
+      return DAMAGED_FRAME_CODES;
     default:
       return [];
   }

@@ -23,6 +23,7 @@ import type { ManualClock } from "../../protocol/manual_clock.ts";
 import { encode } from "../../protocol/syrup/encode.ts";
 import { dialPort, drained } from "./_netlayer_fixtures.ts";
 import {
+  DAMAGED_FRAME_CODES,
   flipBit,
   HostileDialer,
   type Prng,
@@ -32,10 +33,9 @@ import {
   CorkedSocket,
   type Fuzzing,
   halfClose,
+  TIMEOUT_MS,
   watchTransport,
 } from "./_hostile_noise_tcp_watch.ts";
-
-export const TIMEOUT_MS = 5000;
 
 export type Attack =
   | "honest"
@@ -278,14 +278,7 @@ export async function playAttack(c: AttackContext): Promise<string[]> {
         }
         if (how === "initiation") await writeAll(conn, dialer.initiation());
         await finish();
-        return [
-          "decrypt-failed",
-          "replay",
-          "reorder",
-          "unexpected-message",
-          "bad-length",
-          "identity-mismatch",
-        ];
+        return [...DAMAGED_FRAME_CODES, "identity-mismatch"];
       }
       if (!xx) sent.push(second);
       if (c.attack === "replay-handshake") {

@@ -38,10 +38,9 @@ import {
   CorkedSocket,
   type Fuzzing,
   halfClose,
+  TIMEOUT_MS,
   watchTransport,
 } from "./_hostile_noise_tcp_watch.ts";
-
-export const TIMEOUT_MS = 5000;
 
 export const ANSWERS = [
   "garbage",

@@ -31,6 +31,9 @@ import {
 } from "./_hostile_noise_tcp.ts";
 import { envNumber } from "../_env.ts";
 
+/** The victim's handshake timeout, and how far a sequence advances the clock to reach it. */
+export const TIMEOUT_MS = 5000;
+
 /** The `code` of a close reason or handshake failure, or the built-in's name. */
 export function codeOf(error: unknown): string {
   if (error instanceof NoiseError) return error.code;

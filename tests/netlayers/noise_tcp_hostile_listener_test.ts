@@ -37,13 +37,17 @@ import { Inbox } from "./_inbox.ts";
 import { accepting } from "./_netlayer_fixtures.ts";
 import { makeIdentity } from "./noise/_fixtures.ts";
 import { Prng } from "./_hostile_noise_tcp.ts";
-import { codeOf, Fuzzing, runSequences } from "./_hostile_noise_tcp_watch.ts";
+import {
+  codeOf,
+  Fuzzing,
+  runSequences,
+  TIMEOUT_MS,
+} from "./_hostile_noise_tcp_watch.ts";
 import {
   type Answer,
   ANSWERS,
   play,
   RawListener,
-  TIMEOUT_MS,
 } from "./_hostile_noise_tcp_listener.ts";
 import { envNumber } from "../_env.ts";
 

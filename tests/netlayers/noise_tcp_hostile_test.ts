@@ -63,12 +63,16 @@ import {
 } from "../../protocol/syrup/value.ts";
 import { dialPort, drained } from "./_netlayer_fixtures.ts";
 import { HostileDialer, Prng, writeSplit } from "./_hostile_noise_tcp.ts";
-import { codeOf, Fuzzing, runSequences } from "./_hostile_noise_tcp_watch.ts";
+import {
+  codeOf,
+  Fuzzing,
+  runSequences,
+  TIMEOUT_MS,
+} from "./_hostile_noise_tcp_watch.ts";
 import {
   type Attack,
   ATTACKS,
   playAttack,
-  TIMEOUT_MS,
 } from "./_hostile_noise_tcp_dialer.ts";
 import { envNumber } from "../_env.ts";
 
