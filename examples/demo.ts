@@ -19,6 +19,7 @@ import { NoiseTcpNetlayer } from "../netlayers/noise_tcp.ts";
 import { NoiseUdpNetlayer } from "../netlayers/noise_udp.ts";
 import { WebSocketNetlayer } from "../netlayers/websocket.ts";
 import { defaultCrypto } from "../crypto/mod.ts";
+import { GC_INTERVAL_MS } from "../protocol/captp/imports.ts";
 
 const NETLAYERS: Record<string, (name: string) => Netlayer> = {
   "tcp-testing-only": (designator) => TcpTestingNetlayer.listen({ designator }),
@@ -88,10 +89,10 @@ if (values.serve) {
     const car = E(factory).makeCar("red", "zoomracer");
     const answer = await E(car).drive();
     console.log(`[client] pipelined makeCar -> drive answered: ${answer}`);
-    // GC messages are paced (at most one per session per millisecond), so
-    // the server's release of our last resolver is a moment behind the
+    // GC messages are paced (at most one per session per GC_INTERVAL_MS),
+    // so the server's release of our last resolver is a moment behind the
     // answer; the tables are shown once it has had time to arrive.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 5 * GC_INTERVAL_MS));
     const session = node.sessions[0];
     console.log(
       `[client] tables after the call: ${JSON.stringify(session.stats())}`,
