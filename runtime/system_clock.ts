@@ -24,7 +24,12 @@ export class SystemClock implements Clock {
     if (this.#closed) return () => {};
     let id: ReturnType<typeof setTimeout> | undefined;
     const arm = () => {
-      const delay = Math.min(Math.max(0, at - this.now()), MAX_DELAY);
+      // Whole milliseconds, rounded up: a fractional delay let the timer
+      // fire a little before `at` now and then, and cost a second timer.
+      const delay = Math.min(
+        Math.max(0, Math.ceil(at - this.now())),
+        MAX_DELAY,
+      );
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
         if (this.now() >= at) fn();
