@@ -48,8 +48,9 @@ const { values, positionals } = parseArgs({
  * What one measured call puts on the wire once the session is warm: the
  * asker's op:deliver and the answerer's answer, one write each way. Their
  * GC messages are paced (protocol/captp/imports.ts): back-to-back calls
- * share one op:gc-answers and one op:gc-exports per millisecond, about
- * one per thirty calls here, so no single call carries them. The echo
+ * share one op:gc-answers and one op:gc-exports per GC_INTERVAL_MS or per
+ * MAX_PACED_RELEASES calls, whichever comes first (a few hundred calls
+ * here), so no single call carries them. The echo
  * baseline sends `request` and waits for `response`.
  */
 function sampleExchange(): { request: Uint8Array; response: Uint8Array } {
