@@ -130,7 +130,7 @@ export async function dialHandshake(
         remoteIdentity
           ? new NoiseError(
             "identity-mismatch",
-            "Responder closed the handshake: it does not hold the locator's key",
+            "Responder closed the connection without answering: it does not hold the locator's key (a responder that cannot open message 1 stays silent), or it refused the handshake",
           )
           : new NoiseError(
             "unexpected-message",
