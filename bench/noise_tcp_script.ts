@@ -65,6 +65,12 @@ const SIZES = [
   { label: "1 KiB", payload: PAYLOAD, count: 20_000 },
   { label: "16 KiB", payload: deliverOf(16_000), count: 1_250 },
 ];
+/**
+ * Pings before a round trip is timed. V8 optimizes a function only after
+ * thousands of calls (bench/captp_script.ts, WARMUP), and these are meant
+ * as steady-state figures for both netlayers.
+ */
+const RT_WARMUP = 5000;
 const PING = encode(
   record("op:deliver", record("desc:export", 1n), ["ping"], false, false),
 );
@@ -121,7 +127,7 @@ async function roundTrip(make: () => Netlayer, count: number) {
     close() {},
   });
   const once = pinger(p.dialled);
-  for (let i = 0; i < 100; i++) await once();
+  for (let i = 0; i < RT_WARMUP; i++) await once();
   const start = performance.now();
   for (let i = 0; i < count; i++) await once();
   const us = (performance.now() - start) * 1000 / count;
@@ -189,7 +195,7 @@ async function roundTripRemote(
   count: number,
 ) {
   const c = await dialChild(make, peer);
-  for (let i = 0; i < 100; i++) await c.ping();
+  for (let i = 0; i < RT_WARMUP; i++) await c.ping();
   const start = performance.now();
   for (let i = 0; i < count; i++) await c.ping();
   const us = (performance.now() - start) * 1000 / count;
